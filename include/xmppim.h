@@ -1,0 +1,17 @@
+/**
+ * @file xmppim.h
+ * @brief libxmppim: RFC 6121 instant messaging and presence over RFC 6120
+ * streams, sans-IO, for clients and servers. Include this one header.
+ *
+ * Threads: no object is thread-safe; distinct objects may be used from
+ * distinct threads at once.
+ */
+#ifndef XMPPIM_H
+#define XMPPIM_H
+
+#include <xmppim/common.h>
+#include <xmppim/version.h>
+#include <xmppim/stanza.h>
+#include <xmppim/jid.h>
+
+#endif /* XMPPIM_H */

@@ -1,0 +1,3 @@
+#ifndef XMPPIM_JID_H
+#define XMPPIM_JID_H
+#endif
