@@ -76,6 +76,10 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len);
 /* Forgets the current stream: the next bytes must start a new stream header
  * (the restarts after STARTTLS and SASL success, RFC 6120 section 4.3.3). */
 void xmppim_parser_reset(xmppim_parser *p);
+/* Called from a callback, the reset happens right after the element being
+ * delivered: feed returns the bytes consumed up to its end tag, and the
+ * caller hands the rest to the next layer (TLS after <proceed/>) or feeds it
+ * again as the new stream. */
 
 /* Inside on_stanza only: takes ownership of the stanza being delivered; the
  * caller frees it with xmppim_stanza_free(). Saves a copy when a stanza is
@@ -88,5 +92,13 @@ const char *xmppim_parser_error_text(const xmppim_parser *p);
 
 /* 1 between stanzas (nothing partial buffered), 0 inside one. */
 int xmppim_parser_is_idle(const xmppim_parser *p);
+
+/* The peer closed the connection: 0 when the stream had ended cleanly (or
+ * never started), else XMPPIM_ERR_STREAM with not-well-formed (truncated). */
+int xmppim_parser_eof(xmppim_parser *p);
+
+/* The header of the current stream, or NULL before it arrived. Valid until
+ * the next reset. */
+const xmppim_stream_header *xmppim_parser_header(const xmppim_parser *p);
 
 #endif
