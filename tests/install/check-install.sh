@@ -68,9 +68,13 @@ if [ "$XMPPIM_HAVE_SHARED" = 1 ]; then
   # shellcheck disable=SC2086
   "${cc_cmd[@]}" -std=c11 -Wall -Wextra -Werror -pedantic $consumer_flags \
     consumer.c -o consumer-shared "${flags[@]}" || fail "compiling against the shared library failed"
-  readelf -d consumer-shared | grep -q 'NEEDED.*\[libxmppim\.so' || fail "consumer-shared does not need libxmppim.so"
-  LD_LIBRARY_PATH=$libdir ldd consumer-shared | grep -q "libxmppim\.so.* => $libdir/" ||
-    fail "consumer-shared does not load libxmppim.so from the install"
+  # (Outputs are captured before grep -q: with pipefail, a writer killed by
+  # SIGPIPE when grep stops early would fail the pipeline.)
+  dynamic=$(readelf -d consumer-shared) || fail "readelf -d consumer-shared failed"
+  grep -q 'NEEDED.*\[libxmppim\.so' <<<"$dynamic" || fail "consumer-shared does not need libxmppim.so"
+  loaded=$(LD_LIBRARY_PATH=$libdir ldd consumer-shared) || fail "ldd consumer-shared failed"
+  grep -q "libxmppim\.so.* => $libdir/" <<<"$loaded" ||
+    fail "consumer-shared does not load libxmppim.so from the install: $loaded"
   LD_LIBRARY_PATH=$libdir ./consumer-shared >out-shared || fail "consumer-shared exited with $?"
   check_output "consumer-shared" out-shared
   echo "ok: shared: $(tr '\n' ';' <out-shared)"
@@ -88,7 +92,8 @@ if [ "$XMPPIM_HAVE_STATIC" = 1 ]; then
   # shellcheck disable=SC2086
   "${cc_cmd[@]}" -std=c11 -Wall -Wextra -Werror -pedantic $consumer_flags \
     consumer.c -o consumer-static "${flags[@]}" || fail "compiling against the static library failed"
-  if readelf -d consumer-static | grep -q 'NEEDED.*libxmppim'; then
+  dynamic=$(readelf -d consumer-static) || fail "readelf -d consumer-static failed"
+  if grep -q 'NEEDED.*libxmppim' <<<"$dynamic"; then
     fail "consumer-static still needs libxmppim.so"
   fi
   env -u LD_LIBRARY_PATH ./consumer-static >out-static || fail "consumer-static exited with $?"
