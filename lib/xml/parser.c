@@ -317,9 +317,15 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
     }
   }
   if (failed(p)) return;
+  uint64_t end = position(p) + 1; /* the callback runs before the '>' is consumed */
+  if (end - p->boundary > p->limits.max_stanza_bytes) {
+    /* The same bound as for stanzas, checked exactly as for them. */
+    fail(p, XMPPIM_STREAM_POLICY_VIOLATION, "the stream header is larger than the limit");
+    return;
+  }
   p->have_header = 1;
   p->state = P_IN_STREAM;
-  p->boundary = position(p) + 1; /* the callback runs before the '>' is consumed */
+  p->boundary = end;
   if (p->cb.on_header) callback_result(p, p->cb.on_header(p->user_data, &p->header));
 }
 
@@ -344,7 +350,7 @@ static void sax_start_element(void *ud, const xmlChar *localname, const xmlChar 
     stream_header(p, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, attributes);
     return;
   }
-  if (level == p->stanza_level && prefix && uri &&
+  if (!p->fragment && level == p->stanza_level && prefix && uri &&
       (strcmp((const char *)uri, "jabber:client") == 0 ||
        strcmp((const char *)uri, "jabber:server") == 0)) {
     /* RFC 6120 section 4.8.5: content namespaces are never prefixed. */
@@ -422,15 +428,19 @@ static void sax_characters(void *ud, const xmlChar *s, int len) {
       fail_nomem(p);
     return;
   }
-  for (int i = 0; i < len; i++) {
-    if (!is_xml_space(s[i])) {
-      /* The streams schema allows no character data at the stream level. */
-      fail(p, XMPPIM_STREAM_INVALID_XML, "text outside any stanza");
-      return;
-    }
+  size_t n = 0;
+  while (n < (size_t)len && is_xml_space(s[n])) n++;
+  if (n < (size_t)len) {
+    /* The whitespace ahead of the text would have been reported on its own
+     * had it arrived alone: report it here too, then refuse the text, as the
+     * streams schema allows no character data at the stream level. */
+    size_t already = p->ws_reported < n ? p->ws_reported : n;
+    p->ws_reported = 0;
+    deliver_whitespace(p, n - already);
+    fail(p, XMPPIM_STREAM_INVALID_XML, "text outside any stanza");
+    return;
   }
   p->boundary = position(p);
-  size_t n = (size_t)len;
   size_t already = p->ws_reported < n ? p->ws_reported : n;
   p->ws_reported -= already;
   deliver_whitespace(p, n - already);
@@ -644,23 +654,27 @@ static int utf8_seq_ok(const unsigned char *s, unsigned n) {
   return 1;
 }
 
+typedef struct input_fault {
+  size_t at; /* bytes before the fault, which are fine to parse */
+  xmppim_stream_condition condition;
+  const char *text;
+} input_fault;
+
 /*
  * Checks that the bytes are UTF-8 (other encodings are refused before
  * libxml2 could guess one) and hold no NUL (libxml2's push parser can take
  * NUL for the end of its buffer). A sequence cut by the end of the input is
- * kept for the next feed.
+ * kept for the next feed. Returns 0, or -1 with *fault filled in.
  */
-static int check_input(xmppim_parser *p, const unsigned char *s, size_t n) {
+static int check_input(xmppim_parser *p, const unsigned char *s, size_t n, input_fault *fault) {
   size_t i = 0;
+  fault->at = 0;
   if (p->utf8_tail_len) {
     unsigned need = utf8_seq_len(p->utf8_tail[0]);
     while (p->utf8_tail_len < need && i < n) p->utf8_tail[p->utf8_tail_len++] = s[i++];
-    if (p->utf8_tail_len < need) {
-      /* Still incomplete: check what there is so far. */
-      for (unsigned k = 1; k < p->utf8_tail_len; k++)
-        if ((p->utf8_tail[k] & 0xC0) != 0x80) goto bad_utf8;
-      return 0;
-    }
+    for (unsigned k = 1; k < p->utf8_tail_len; k++)
+      if ((p->utf8_tail[k] & 0xC0) != 0x80) goto bad_utf8;
+    if (p->utf8_tail_len < need) return 0;
     if (!utf8_seq_ok(p->utf8_tail, need)) goto bad_utf8;
     p->utf8_tail_len = 0;
   }
@@ -676,21 +690,24 @@ static int check_input(xmppim_parser *p, const unsigned char *s, size_t n) {
     if (i >= n) break;
     unsigned char c = s[i];
     if (c == 0) {
+      fault->at = i;
       if (p->stream_bytes + i < 4) goto bad_encoding; /* UTF-16 or UTF-32 */
-      fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "NUL byte in the stream");
+      fault->condition = XMPPIM_STREAM_NOT_WELL_FORMED;
+      fault->text = "NUL byte in the stream";
       return -1;
     }
     if (c < 0x80) {
       i++;
       continue;
     }
+    fault->at = i;
     unsigned len = utf8_seq_len(c);
     if (!len) goto bad_utf8;
     if (n - i < len) {
+      for (size_t k = i + 1; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80) goto bad_utf8;
       memcpy(p->utf8_tail, s + i, n - i);
       p->utf8_tail_len = (unsigned)(n - i);
-      for (unsigned k = 1; k < p->utf8_tail_len; k++)
-        if ((p->utf8_tail[k] & 0xC0) != 0x80) goto bad_utf8;
       return 0;
     }
     if (!utf8_seq_ok(s + i, len)) goto bad_utf8;
@@ -698,11 +715,14 @@ static int check_input(xmppim_parser *p, const unsigned char *s, size_t n) {
   }
   return 0;
 bad_utf8:
-  if (p->stream_bytes < 4 && n >= 1 && (s[0] == 0xFE || s[0] == 0xFF)) goto bad_encoding;
-  fail(p, XMPPIM_STREAM_UNSUPPORTED_ENCODING, "input is not UTF-8");
+  if (p->stream_bytes + fault->at < 4 && (s[fault->at] == 0xFE || s[fault->at] == 0xFF))
+    goto bad_encoding;
+  fault->condition = XMPPIM_STREAM_UNSUPPORTED_ENCODING;
+  fault->text = "input is not UTF-8";
   return -1;
 bad_encoding:
-  fail(p, XMPPIM_STREAM_UNSUPPORTED_ENCODING, "input is UTF-16 or UTF-32, not UTF-8");
+  fault->condition = XMPPIM_STREAM_UNSUPPORTED_ENCODING;
+  fault->text = "input is UTF-16 or UTF-32, not UTF-8";
   return -1;
 }
 
@@ -749,12 +769,14 @@ static int run_queue(xmppim_parser *p) {
 static void report_pending_whitespace(xmppim_parser *p, const unsigned char *slice, size_t n) {
   if (p->depth != p->stanza_level || p->state != P_IN_STREAM) return;
   uint64_t pending = p->fed - p->boundary;
-  if (pending <= p->ws_reported || pending > n) return;
-  for (size_t i = n - (size_t)pending; i < n; i++)
+  if (pending <= p->ws_reported) return;
+  /* What was reported already is known whitespace; check the rest. */
+  uint64_t fresh = pending - p->ws_reported;
+  if (fresh > n) return;
+  for (size_t i = n - (size_t)fresh; i < n; i++)
     if (!is_xml_space(slice[i])) return;
-  size_t fresh = (size_t)pending - p->ws_reported;
   p->ws_reported = (size_t)pending;
-  deliver_whitespace(p, fresh);
+  deliver_whitespace(p, (size_t)fresh);
 }
 
 static long finish_error(xmppim_parser *p) {
@@ -776,7 +798,11 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
   while (done < len) {
     size_t n = len - done < SLICE_BYTES ? len - done : SLICE_BYTES;
     const unsigned char *slice = (const unsigned char *)data + done;
-    if (check_input(p, slice, n)) return finish_error(p);
+    input_fault fault;
+    int bad = check_input(p, slice, n, &fault);
+    /* What comes before a bad byte is parsed first, so that the events
+     * are the same however the input was cut. */
+    if (bad) n = fault.at;
     int rv = ensure_context(p);
     if (rv) return rv;
     uint64_t fed_before = p->fed;
@@ -801,6 +827,10 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
      * unfinished element (or header): bound it before it is complete. */
     if (p->fed - p->boundary - p->ws_reported > p->limits.max_stanza_bytes) {
       fail(p, XMPPIM_STREAM_POLICY_VIOLATION, "a stanza is larger than the limit");
+      return finish_error(p);
+    }
+    if (bad) {
+      fail(p, fault.condition, fault.text);
       return finish_error(p);
     }
     report_pending_whitespace(p, slice, n);

@@ -61,11 +61,11 @@ static int same_ns(const char *a, const char *b) {
   return strcmp(a, b) == 0;
 }
 
-/* Index of ns among the element's distinct attribute namespaces (for the
- * generated prefixes a0, a1, ...), counting only those before `upto`. */
-static unsigned attr_ns_index(const xmppim_stanza *el, const xmppim_attr *upto, const char *ns) {
+/* Index of ns among the element's distinct attribute namespaces, for the
+ * generated prefixes a0, a1, ... */
+static unsigned attr_ns_index(const xmppim_stanza *el, const char *ns) {
   unsigned index = 0;
-  for (const xmppim_attr *a = el->attrs; a != upto; a = a->next) {
+  for (const xmppim_attr *a = el->attrs; a; a = a->next) {
     if (!a->ns || strcmp(a->ns, XMPPIM_NS_XML) == 0) continue;
     int seen = 0;
     for (const xmppim_attr *b = el->attrs; b != a; b = b->next)
@@ -101,8 +101,11 @@ static void write_element(writer *w, const xmppim_stanza *el, const char *inheri
   }
   for (const xmppim_attr *a = el->attrs; a; a = a->next) {
     if (!a->ns || strcmp(a->ns, XMPPIM_NS_XML) == 0) continue;
-    unsigned index = attr_ns_index(el, a, a->ns);
-    if (index != attr_ns_index(el, NULL, a->ns)) continue; /* declared already */
+    int declared = 0;
+    for (const xmppim_attr *b = el->attrs; b != a && !declared; b = b->next)
+      declared = b->ns && same_ns(b->ns, a->ns);
+    if (declared) continue;
+    unsigned index = attr_ns_index(el, a->ns);
     put(w, " xmlns:", 7);
     put_prefix(w, index);
     put(w, "='", 2);
@@ -115,7 +118,7 @@ static void write_element(writer *w, const xmppim_stanza *el, const char *inheri
       if (strcmp(a->ns, XMPPIM_NS_XML) == 0)
         put(w, "xml", 3);
       else
-        put_prefix(w, attr_ns_index(el, NULL, a->ns));
+        put_prefix(w, attr_ns_index(el, a->ns));
       put(w, ":", 1);
     }
     puts_(w, a->name);
