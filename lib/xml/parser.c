@@ -288,10 +288,12 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
   memset(&p->header, 0, sizeof(p->header));
   p->header.stream_ns = XMPPIM_NS_STREAMS;
   if (prefix) p->header.stream_prefix = header_str(p, prefix, strlen((const char *)prefix));
+  if (failed(p)) return;
   for (int i = 0; i < nb_namespaces; i++) {
     const xmlChar *ns_prefix = namespaces[2 * i], *ns_uri = namespaces[2 * i + 1];
     if (!ns_prefix) {
       p->header.default_ns = header_str(p, ns_uri, strlen((const char *)ns_uri));
+      if (failed(p)) return; /* a stopped libxml2 has freed what the arguments point to */
     } else if (strcmp((const char *)ns_uri, XMPPIM_NS_STREAMS) != 0 &&
                strcmp((const char *)ns_uri, NS_DIALBACK) != 0) {
       /* RFC 6120 section 4.8.5: no extension namespaces on the header. */
@@ -304,6 +306,7 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
     const char *name = (const char *)a[0];
     const char *a_uri = (const char *)a[2];
     const char *value = header_str(p, a[3], (size_t)(a[4] - a[3]));
+    if (failed(p)) return;
     if (a_uri) {
       if (strcmp(a_uri, XMPPIM_NS_XML) == 0 && strcmp(name, "lang") == 0) p->header.lang = value;
     } else if (strcmp(name, "to") == 0) {
@@ -358,6 +361,7 @@ static void sax_start_element(void *ud, const xmlChar *localname, const xmlChar 
     return;
   }
   const char *name = tree_str(p, localname);
+  if (!name) return;
   const char *ns = NULL;
   if (uri) {
     if (level > p->stanza_level && p->uri_stack[level - 1] == uri)
@@ -379,10 +383,13 @@ static void sax_start_element(void *ud, const xmlChar *localname, const xmlChar 
   }
   for (int i = 0; i < nb_attributes; i++) {
     const xmlChar **a = attributes + 5 * i;
+    /* Stop at the first failure: a stopped libxml2 frees what a[] points to. */
     const char *a_name = tree_str(p, a[0]);
+    if (!a_name) return;
     const char *a_ns = a[2] ? tree_str(p, a[2]) : NULL;
+    if (a[2] && !a_ns) return;
     const char *value = xmppim_arena_strndup(&p->arena, (const char *)a[3], (size_t)(a[4] - a[3]));
-    if (!a_name || (a[2] && !a_ns) || !value || !xmppim_tree_add_attr(el, a_ns, a_name, value)) {
+    if (!value || !xmppim_tree_add_attr(el, a_ns, a_name, value)) {
       fail_nomem(p);
       return;
     }
