@@ -151,6 +151,8 @@ static void on_structured_error(void *ud, xmlErrorPtr e) {
     break;
   case XML_ERR_UNSUPPORTED_ENCODING:
   case XML_ERR_UNKNOWN_ENCODING:
+  case XML_ERR_INVALID_ENCODING: /* e.g. "labelled UTF-16 but has UTF-8 content" */
+  case XML_ERR_ENCODING_NAME:
     fail(p, XMPPIM_STREAM_UNSUPPORTED_ENCODING, text);
     break;
   default:
@@ -525,8 +527,9 @@ int xmppim_parser_new(xmppim_parser **out, const xmppim_parser_callbacks *callba
     xmppim_parser_limits_default(&lim);
   }
   /* libxml2 refuses depth past 256 on its own, with a less precise error. */
-  if (lim.max_depth == 0 || lim.max_depth > 250 || lim.max_stanza_bytes == 0 ||
-      lim.max_attributes == 0)
+  /* RFC 6120 section 13.12: a stanza size limit below 10000 bytes is not allowed. */
+  if (lim.max_depth == 0 || lim.max_depth > 250 ||
+      lim.max_stanza_bytes < XMPPIM_PARSER_MIN_STANZA_BYTES || lim.max_attributes == 0)
     return XMPPIM_ERR_INVALID_ARGUMENT;
   const xmppim_mem *m = xmppim_mem_or_default(mem);
   xmppim_parser *p = xmppim_mem_calloc(m, 1, sizeof(*p));

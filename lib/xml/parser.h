@@ -45,8 +45,12 @@ typedef struct xmppim_parser_callbacks {
   int (*on_stream_end)(void *user_data);
 } xmppim_parser_callbacks;
 
+/* RFC 6120 section 13.12: deployed stanza size limits may not go lower. */
+#define XMPPIM_PARSER_MIN_STANZA_BYTES 10000
+
 typedef struct xmppim_parser_limits {
-  size_t max_stanza_bytes;   /* default 256 KiB; bytes of one depth-1 element, markup included */
+  size_t max_stanza_bytes;   /* default 256 KiB, at least 10000; bytes of one depth-1
+                                element (or of the header), markup included */
   unsigned max_depth;        /* default 64; the stream element is depth 0 */
   unsigned max_attributes;   /* default 64 per element */
 } xmppim_parser_limits;

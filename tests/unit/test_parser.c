@@ -249,13 +249,13 @@ static void limits(void **state) {
   xmppim_parser_limits lim;
   xmppim_parser_limits_default(&lim);
   assert_int_equal(lim.max_stanza_bytes, 256 * 1024);
-  lim.max_stanza_bytes = 300; /* the header counts against it too */
+  lim.max_stanza_bytes = 10000;
   /* Exactly at the limit passes, one byte more fails. */
-  char at_limit[1024], over[1024];
+  static char at_limit[11000], over[11000];
   const char *open = "<message><body>", *close = "</body></message>";
   size_t fixed = strlen(open) + strlen(close);
-  snprintf(at_limit, sizeof(at_limit), HEADER "%s%0*d%s", open, (int)(300 - fixed), 0, close);
-  snprintf(over, sizeof(over), HEADER "%s%0*d%s", open, (int)(301 - fixed), 0, close);
+  snprintf(at_limit, sizeof(at_limit), HEADER "%s%0*d%s", open, (int)(10000 - fixed), 0, close);
+  snprintf(over, sizeof(over), HEADER "%s%0*d%s", open, (int)(10001 - fixed), 0, close);
   char *log = run_all_ways(at_limit, strlen(at_limit), &lim);
   assert_null(strstr(log, "X "));
   assert_non_null(strstr(log, "S <message"));
@@ -487,6 +487,9 @@ static void bad_arguments(void **state) {
   (void)state;
   xmppim_parser *p;
   xmppim_parser_limits lim;
+  xmppim_parser_limits_default(&lim);
+  lim.max_stanza_bytes = 9999; /* C13.12-b: never below 10000 */
+  assert_int_equal(xmppim_parser_new(&p, NULL, NULL, &lim, NULL), XMPPIM_ERR_INVALID_ARGUMENT);
   xmppim_parser_limits_default(&lim);
   lim.max_depth = 0;
   assert_int_equal(xmppim_parser_new(&p, NULL, NULL, &lim, NULL), XMPPIM_ERR_INVALID_ARGUMENT);
