@@ -65,6 +65,7 @@ struct xmppim_parser {
   xmppim_stanza *cur;
   xmppim_root *building;   /* root of the stanza under construction */
   xmppim_root *delivering; /* root being shown to on_stanza, takeable */
+  xmppim_stanza *delivering_queued; /* the same for an owned, queued stanza */
   const xmlChar **uri_stack; /* libxml2's namespace pointer per open level */
 
   xmppim_arena header_arena;
@@ -75,7 +76,13 @@ struct xmppim_parser {
   uint64_t fed;      /* bytes handed to libxml2 */
   uint64_t boundary; /* end of the last depth-1 event (header, stanza, whitespace) */
   uint64_t stream_bytes;
-  size_t ws_reported; /* pending whitespace already reported ahead of libxml2 */
+  /* Whitespace libxml2 holds back (it waits for the next '<') but that was
+   * reported already: raw bytes past `boundary`, and the count reported,
+   * which is in characters after line-end normalization (CR LF is one), as
+   * libxml2 will count it. */
+  uint64_t ws_raw;
+  size_t ws_norm;
+  int ws_last_cr;
 
   /* UTF-8 sequence split across feeds. */
   unsigned char utf8_tail[4];
@@ -374,6 +381,11 @@ static void sax_start_element(void *ud, const xmlChar *localname, const xmlChar 
   if (failed(p)) return;
   xmppim_stanza *el;
   if (level == p->stanza_level) {
+    /* libxml2 reports held-back whitespace before any start tag: nothing
+     * reported ahead of it is pending any more. */
+    p->ws_raw = 0;
+    p->ws_norm = 0;
+    p->ws_last_cr = 0;
     p->building = xmppim_tree_new_root(&p->arena, name, ns);
     el = p->building ? &p->building->element : NULL;
   } else {
@@ -443,15 +455,21 @@ static void sax_characters(void *ud, const xmlChar *s, int len) {
     /* The whitespace ahead of the text would have been reported on its own
      * had it arrived alone: report it here too, then refuse the text, as the
      * streams schema allows no character data at the stream level. */
-    size_t already = p->ws_reported < n ? p->ws_reported : n;
-    p->ws_reported = 0;
+    size_t already = p->ws_norm < n ? p->ws_norm : n;
+    p->ws_norm = 0;
     deliver_whitespace(p, n - already);
     fail(p, XMPPIM_STREAM_INVALID_XML, "text outside any stanza");
     return;
   }
-  p->boundary = position(p);
-  size_t already = p->ws_reported < n ? p->ws_reported : n;
-  p->ws_reported -= already;
+  uint64_t end = position(p), reported_end = p->boundary + p->ws_raw;
+  p->ws_raw = reported_end > end ? reported_end - end : 0;
+  p->boundary = end;
+  size_t already = p->ws_norm < n ? p->ws_norm : n;
+  p->ws_norm -= already;
+  if (p->ws_raw == 0) {
+    p->ws_norm = 0;
+    p->ws_last_cr = 0;
+  }
   deliver_whitespace(p, n - already);
 }
 
@@ -595,7 +613,9 @@ static void reset_now(xmppim_parser *p) {
   p->cur = NULL;
   p->building = NULL;
   p->fed = p->boundary = p->stream_bytes = 0;
-  p->ws_reported = 0;
+  p->ws_raw = 0;
+  p->ws_norm = 0;
+  p->ws_last_cr = 0;
   p->utf8_tail_len = 0;
   p->condition = XMPPIM_STREAM_OK;
   p->error_text[0] = '\0';
@@ -618,7 +638,13 @@ void xmppim_parser_reset(xmppim_parser *p) {
 }
 
 xmppim_stanza *xmppim_parser_take_stanza(xmppim_parser *p) {
-  if (!p || !p->delivering) return NULL;
+  if (!p) return NULL;
+  if (p->delivering_queued) {
+    xmppim_stanza *st = p->delivering_queued;
+    p->delivering_queued = NULL;
+    return st;
+  }
+  if (!p->delivering) return NULL;
   xmppim_root *root = p->delivering;
   p->delivering = NULL;
   xmppim_tree_adopt(root);
@@ -639,7 +665,7 @@ const xmppim_stream_header *xmppim_parser_header(const xmppim_parser *p) {
 }
 
 int xmppim_parser_is_idle(const xmppim_parser *p) {
-  return p->depth <= p->stanza_level && p->fed == p->boundary + p->ws_reported &&
+  return p->depth <= p->stanza_level && p->fed == p->boundary + p->ws_raw &&
          p->utf8_tail_len == 0;
 }
 
@@ -751,15 +777,17 @@ static int ensure_context(xmppim_parser *p) {
 
 static int run_queue(xmppim_parser *p) {
   p->paused = 0;
-  while (p->queue_head && !p->paused && !failed(p)) {
+  while (p->queue_head && !p->paused && !p->callback_failed) {
     queued_event *ev = p->queue_head;
     p->queue_head = ev->next;
     if (!p->queue_head) p->queue_tail = NULL;
     int rv = 0;
     switch (ev->kind) {
     case EV_STANZA:
+      p->delivering_queued = ev->stanza;
       rv = p->cb.on_stanza ? p->cb.on_stanza(p->user_data, ev->stanza) : 0;
-      xmppim_stanza_free(ev->stanza);
+      xmppim_stanza_free(p->delivering_queued); /* NULL when taken */
+      p->delivering_queued = NULL;
       break;
     case EV_WHITESPACE:
       rv = p->cb.on_whitespace ? p->cb.on_whitespace(p->user_data, ev->len) : 0;
@@ -779,14 +807,23 @@ static int run_queue(xmppim_parser *p) {
 static void report_pending_whitespace(xmppim_parser *p, const unsigned char *slice, size_t n) {
   if (p->depth != p->stanza_level || p->state != P_IN_STREAM) return;
   uint64_t pending = p->fed - p->boundary;
-  if (pending <= p->ws_reported) return;
+  if (pending <= p->ws_raw) return;
   /* What was reported already is known whitespace; check the rest. */
-  uint64_t fresh = pending - p->ws_reported;
+  uint64_t fresh = pending - p->ws_raw;
   if (fresh > n) return;
-  for (size_t i = n - (size_t)fresh; i < n; i++)
-    if (!is_xml_space(slice[i])) return;
-  p->ws_reported = (size_t)pending;
-  deliver_whitespace(p, (size_t)fresh);
+  const unsigned char *ws = slice + n - (size_t)fresh;
+  for (size_t i = 0; i < fresh; i++)
+    if (!is_xml_space(ws[i])) return;
+  size_t norm = 0;
+  int last_cr = p->ws_last_cr;
+  for (size_t i = 0; i < fresh; i++) {
+    if (!(ws[i] == '\n' && last_cr)) norm++;
+    last_cr = ws[i] == '\r';
+  }
+  p->ws_last_cr = last_cr;
+  p->ws_raw = pending;
+  p->ws_norm += norm;
+  deliver_whitespace(p, norm);
 }
 
 static long finish_error(xmppim_parser *p) {
@@ -795,20 +832,29 @@ static long finish_error(xmppim_parser *p) {
   return p->out_of_memory ? XMPPIM_ERR_NOMEM : XMPPIM_ERR_STREAM;
 }
 
+/* Events queued behind a pause come before the error: report the bytes as
+ * consumed and the error on the call that has delivered them. */
+static long fail_or_defer(xmppim_parser *p, size_t consumed) {
+  if (p->queue_head && !p->callback_failed && !p->reset_requested) return (long)consumed;
+  return finish_error(p);
+}
+
 long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
   if (!p || (!data && len) || len > (size_t)LONG_MAX) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (p->in_parse) return XMPPIM_ERR_INVALID_STATE;
   if (p->state == P_FAILED) return XMPPIM_ERR_INVALID_STATE;
   if (p->queue_head || p->paused) {
     run_queue(p);
-    if (failed(p)) return finish_error(p);
+    if (p->callback_failed) return finish_error(p);
     if (p->paused || p->queue_head) return 0;
   }
+  /* An error found behind a pause is reported once the events before it are out. */
+  if (failed_cause_set(p)) return finish_error(p);
   size_t done = 0;
   while (done < len) {
     size_t n = len - done < SLICE_BYTES ? len - done : SLICE_BYTES;
     const unsigned char *slice = (const unsigned char *)data + done;
-    input_fault fault;
+    input_fault fault = {0, XMPPIM_STREAM_OK, NULL};
     int bad = check_input(p, slice, n, &fault);
     /* What comes before a bad byte is parsed first, so that the events
      * are the same however the input was cut. */
@@ -827,21 +873,19 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
       reset_now(p);
       return (long)(done + upto);
     }
-    if (failed(p)) return finish_error(p);
-    if (xrv != 0 && p->ctxt->wellFormed == 0) {
-      fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "not well-formed XML");
-      return finish_error(p);
-    }
+    if (xrv != 0 && p->ctxt->wellFormed == 0) fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "not well-formed XML");
+    if (failed(p)) return fail_or_defer(p, done + n);
     done += n;
     /* Everything past the last complete depth-1 event belongs to one
      * unfinished element (or header): bound it before it is complete. */
-    if (p->fed - p->boundary - p->ws_reported > p->limits.max_stanza_bytes) {
+    if (p->fed - p->boundary > p->limits.max_stanza_bytes + p->ws_raw) {
       fail(p, XMPPIM_STREAM_POLICY_VIOLATION, "a stanza is larger than the limit");
       return finish_error(p);
     }
     if (bad) {
+      report_pending_whitespace(p, slice, n); /* as if the bad byte came later */
       fail(p, fault.condition, fault.text);
-      return finish_error(p);
+      return fail_or_defer(p, done);
     }
     report_pending_whitespace(p, slice, n);
     if (failed(p)) return finish_error(p);

@@ -70,10 +70,19 @@ int xmppim_parser_new(xmppim_parser **out, const xmppim_parser_callbacks *callba
 void xmppim_parser_free(xmppim_parser *p);
 
 /*
- * Parses len bytes. Returns the number of bytes consumed (len unless a
- * callback paused; call again with the rest), or a negative error:
- * XMPPIM_ERR_STREAM (see xmppim_parser_condition), XMPPIM_ERR_NOMEM,
- * XMPPIM_ERR_CALLBACK_FAILURE, XMPPIM_ERR_INVALID_STATE (fed after an error).
+ * Parses len bytes. Returns the number of bytes consumed, or a negative
+ * error: XMPPIM_ERR_STREAM (see xmppim_parser_condition), XMPPIM_ERR_NOMEM,
+ * XMPPIM_ERR_CALLBACK_FAILURE, XMPPIM_ERR_INVALID_STATE (fed after an error
+ * or from inside a callback).
+ *
+ * When a callback returns XMPPIM_ERR_PAUSE, feed returns early: the bytes it
+ * did not consume must be fed again, and events parsed but not yet
+ * delivered (from the last piece libxml2 took) are delivered by the next
+ * call, which may have len 0. An error found behind a pause is returned by
+ * the call that delivers the events before it, never instead of them.
+ *
+ * Whitespace between stanzas is counted in characters after XML line-end
+ * normalization (CR LF counts once), however it was split across feeds.
  */
 long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len);
 

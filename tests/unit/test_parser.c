@@ -434,6 +434,21 @@ static void take_stanza(void **state) {
   taken = NULL;
 }
 
+/* CR LF between stanzas counts as one character whichever way it arrives,
+ * and whitespace before a bad byte is reported before the error. */
+static void whitespace_line_ends_and_before_errors(void **state) {
+  (void)state;
+  expect_log(HEADER "\r\n<a/>\r\n\r<b/>\r",
+             "H to=example.com from=- id=- version=1.0 lang=en ns=jabber:client prefix=stream\n"
+             "W 1\nS <a xmlns='jabber:client'/>\nW 2\nS <b xmlns='jabber:client'/>\nW 1\n");
+  expect_log(HEADER "\r\n \xff",
+             "H to=example.com from=- id=- version=1.0 lang=en ns=jabber:client prefix=stream\n"
+             "W 2\nX unsupported-encoding\n");
+  expect_log(HEADER "\r\n x<a/>",
+             "H to=example.com from=- id=- version=1.0 lang=en ns=jabber:client prefix=stream\n"
+             "W 2\nX invalid-xml\n");
+}
+
 /* A callback can pause: the events behind it wait, none is lost. */
 typedef struct pause_ctx {
   int stanzas;
@@ -466,6 +481,31 @@ static void pause_and_resume(void **state) {
   assert_string_equal(c.names, "123");
   assert_int_equal(rv, (long)strlen(in));
   xmppim_parser_free(p);
+}
+
+/* Pausing, then an error further on: the stanzas before the error arrive
+ * first (and can be taken), the error after them. */
+static int pause_once_and_take(void *ud, xmppim_stanza *st) {
+  pause_ctx *c = ud;
+  c->stanzas++;
+  strncat(c->names, xmppim_stanza_name(st), sizeof(c->names) - strlen(c->names) - 1);
+  xmppim_stanza *mine = xmppim_parser_take_stanza(current_parser);
+  assert_non_null(mine);
+  xmppim_stanza_free(mine);
+  return c->stanzas == 1 ? XMPPIM_ERR_PAUSE : 0;
+}
+static void pause_then_error(void **state) {
+  (void)state;
+  pause_ctx c = {0, 1, ""};
+  xmppim_parser_callbacks cb = {NULL, pause_once_and_take, NULL, NULL};
+  assert_int_equal(xmppim_parser_new(&current_parser, &cb, &c, NULL, NULL), 0);
+  const char *in = HEADER "<a/><b/><c/><x:d xmlns:x='jabber:client'/>";
+  assert_int_equal(xmppim_parser_feed(current_parser, in, strlen(in)), (long)strlen(in));
+  assert_string_equal(c.names, "a");
+  assert_int_equal(xmppim_parser_feed(current_parser, NULL, 0), XMPPIM_ERR_STREAM);
+  assert_string_equal(c.names, "abc");
+  assert_int_equal(xmppim_parser_condition(current_parser), XMPPIM_STREAM_BAD_NAMESPACE_PREFIX);
+  xmppim_parser_free(current_parser);
 }
 
 static int failing_stanza(void *ud, xmppim_stanza *st) {
@@ -547,6 +587,8 @@ int main(void) {
     cmocka_unit_test(reset_inside_callback_stops_after_element),
     cmocka_unit_test(take_stanza),
     cmocka_unit_test(pause_and_resume),
+    cmocka_unit_test(pause_then_error),
+    cmocka_unit_test(whitespace_line_ends_and_before_errors),
     cmocka_unit_test(callback_failure),
     cmocka_unit_test(bad_arguments),
     cmocka_unit_test(allocation_failures),
