@@ -14,13 +14,15 @@
  * (No XML stream can begin with a byte below 0x09, so the seed corpus stays
  * plain XMPP captures.)
  *
- * Three runs, each recording its events:
+ * Four runs, each recording its events:
  *   A. one parser fed chunk by chunk; its callbacks sometimes return
  *      XMPPIM_ERR_PAUSE (the harness then feeds the rest again) and sometimes
  *      take the stanza with xmppim_parser_take_stanza() instead of copying it;
  *   B. a second parser fed everything at once;
- *   C. parser A again after xmppim_parser_reset(), fed everything at once.
- * The three event sequences must be identical once adjacent whitespace
+ *   C. parser A again after xmppim_parser_reset(), fed everything at once;
+ *   D. parser A again, chunked, with on_stanza calling xmppim_parser_reset()
+ *      at the k-th stanza (see run_reset_in_callback()).
+ * The event sequences of A, B and C must be identical once adjacent whitespace
  * events are merged (parser.h allows a run to be reported in pieces; the
  * parser reports whitespace as soon as it is fed, so the totals must agree
  * even for a run still open at the end of the input), and so must the
@@ -67,6 +69,9 @@ typedef struct recorder {
   int may_pause;           /* callbacks return XMPPIM_ERR_PAUSE now and then */
   int may_take;            /* on_stanza sometimes takes ownership */
   size_t pauses;           /* XMPPIM_ERR_PAUSE returned so far */
+  size_t stanzas;          /* on_stanza calls */
+  size_t reset_at;         /* nonzero: on_stanza resets the parser at this stanza */
+  int did_reset;
 } recorder;
 
 static event *push_event(recorder *r, int kind) {
@@ -93,6 +98,8 @@ static void recorder_clear(recorder *r) {
   r->count = r->cap = 0;
   r->delivered = 0;
   r->consumed = 0;
+  r->stanzas = 0;
+  r->did_reset = 0;
 }
 
 static int trace; /* FZ_TRACE set: print every event and feed on stderr */
@@ -112,9 +119,15 @@ static int trace; /* FZ_TRACE set: print every event and feed on stderr */
  *               condition is the same;
  *  error-condition: only "failed or not" must agree, not the condition;
  *  ws-before-error: whitespace reported just before a stream error may
- *               differ (it is dropped from the comparison).
+ *               differ (it is dropped from the comparison);
+ *  pause-error: when the chunked run paused and ended in an error, its
+ *               events need only be a prefix of the whole run's;
+ *  ws-count:    whitespace events are not compared at all (CR LF is
+ *               counted as one byte or two, and the difference then eats
+ *               later whitespace).
  */
-static int resume_empty, take_may_fail, tolerate_error_timing, tolerate_error_condition, tolerate_ws_error;
+static int resume_empty, take_may_fail, tolerate_error_timing, tolerate_error_condition, tolerate_ws_error,
+    tolerate_ws_count;
 
 static int tolerate(const char *what) {
   const char *list = getenv("FZ_TOLERATE");
@@ -141,6 +154,8 @@ static int on_header(void *ud, const xmppim_stream_header *h) {
   if (!h) fz_fail("%s: on_header with a NULL header", r->label);
   if (!h->stream_ns || strcmp(h->stream_ns, XMPPIM_NS_STREAMS) != 0)
     fz_fail("%s: header reported with stream_ns '%s'", r->label, h->stream_ns ? h->stream_ns : "(null)");
+  const xmppim_stream_header *current = xmppim_parser_header(r->parser);
+  if (!current) fz_fail("%s: xmppim_parser_header() is NULL inside on_header", r->label);
   event *e = push_event(r, EV_HEADER);
   fz_buf_add_str(&e->text, h->to);
   fz_buf_add_str(&e->text, h->from);
@@ -150,6 +165,16 @@ static int on_header(void *ud, const xmppim_stream_header *h) {
   fz_buf_add_str(&e->text, h->default_ns);
   fz_buf_add_str(&e->text, h->stream_prefix);
   fz_buf_add_str(&e->text, h->stream_ns);
+  if (current != h) {
+    fz_buf same = {0};
+    const char *const fields[8] = {current->to, current->from, current->id, current->version,
+                                   current->lang, current->default_ns, current->stream_prefix,
+                                   current->stream_ns};
+    for (int i = 0; i < 8; i++) fz_buf_add_str(&same, fields[i]);
+    if (same.len != e->text.len || memcmp(same.data, e->text.data, same.len) != 0)
+      fz_fail("%s: xmppim_parser_header() differs from the header given to on_header", r->label);
+    fz_buf_free(&same);
+  }
   return cb_result(r);
 }
 
@@ -177,12 +202,20 @@ static int on_stanza(void *ud, xmppim_stanza *stanza) {
     int rc = xmppim_stanza_copy(&e->tree, stanza, NULL);
     if (rc != 0) fz_fail("%s: xmppim_stanza_copy() returned %d", r->label, rc);
   }
+  if (++r->stanzas == r->reset_at) {
+    xmppim_parser_reset(r->parser); /* takes effect right after this element */
+    r->did_reset = 1;
+  }
   return cb_result(r);
 }
 
 static int on_whitespace(void *ud, size_t len) {
   recorder *r = ud;
   if (len == 0) fz_fail("%s: on_whitespace with length 0", r->label);
+  if (tolerate_ws_count) {
+    r->delivered++;
+    return 0;
+  }
   if (r->count && r->ev[r->count - 1].kind == EV_WS) {
     r->ev[r->count - 1].ws += len;
   } else {
@@ -291,8 +324,8 @@ static const char *kind_name(int kind) {
   }
 }
 
-static void compare(const recorder *a, outcome oa, const recorder *b, outcome ob) {
-  size_t n = a->count < b->count ? a->count : b->count;
+/* The first n events of a and b must be the same. */
+static void compare_events(const recorder *a, const recorder *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const event *x = &a->ev[i], *y = &b->ev[i];
     if (x->kind != y->kind)
@@ -306,6 +339,11 @@ static void compare(const recorder *a, outcome oa, const recorder *b, outcome ob
       fz_fail("event %zu: kept stanzas of %s and %s are not equal (%.*s)", i, a->label, b->label, (int)x->text.len,
               x->text.data);
   }
+}
+
+static void compare(const recorder *a, outcome oa, const recorder *b, outcome ob) {
+  size_t n = a->count < b->count ? a->count : b->count;
+  compare_events(a, b, n);
   if (a->count != b->count) {
     const recorder *longer = a->count > b->count ? a : b;
     fz_fail("%s gave %zu events, %s gave %zu; first extra one in %s is a %s", a->label, a->count, b->label,
@@ -326,6 +364,84 @@ static void compare(const recorder *a, outcome oa, const recorder *b, outcome ob
             xmppim_strerror((int)ob.rc), ob.eof, cond_name(ob.condition));
 }
 
+typedef struct chunker {
+  const uint8_t *sizes; /* explicit sizes (value + 1), cycled; or NULL */
+  size_t nsizes, i;
+  unsigned mode;
+  uint64_t rng;
+} chunker;
+
+static size_t next_chunk(chunker *c, size_t left) {
+  static const size_t mode_max[4] = {4, 32, 512, 8192};
+  size_t n;
+  if (c->nsizes) {
+    n = (size_t)c->sizes[c->i++ % c->nsizes] + 1;
+  } else {
+    uint64_t x = fz_rand(&c->rng);
+    n = (x & 0x700) == 0 ? 1 : 1 + (size_t)(x % mode_max[c->mode]);
+  }
+  return n < left ? n : left;
+}
+
+/*
+ * D: the parser is reset from inside on_stanza at the k-th stanza, as a
+ * session does after <proceed/> or <success/>. parser.h: feed then returns
+ * the bytes up to that element's end tag. The events up to there must be
+ * the whole run's first events, and the rest of the input, fed to the reset
+ * parser, must give what a fresh parser gives for it.
+ */
+static void run_reset_in_callback(recorder *rd, recorder *fresh, const recorder *whole, const uint8_t *data,
+                                  size_t size, chunker ck) {
+  size_t whole_stanzas = 0;
+  for (size_t i = 0; i < whole->count; i++) whole_stanzas += whole->ev[i].kind == EV_STANZA;
+  if (whole_stanzas == 0) return;
+  recorder_clear(rd);
+  rd->label = "reset in on_stanza";
+  rd->may_pause = 0;
+  rd->may_take = 0;
+  rd->reset_at = 1 + (size_t)(fz_rand(&ck.rng) % whole_stanzas);
+  xmppim_parser_reset(rd->parser);
+
+  size_t off = 0, split = 0;
+  while (off < size) {
+    size_t n = next_chunk(&ck, size - off);
+    long r = xmppim_parser_feed(rd->parser, (const char *)data + off, n);
+    if (trace) fprintf(stderr, "%s: feed %zu bytes -> %ld\n", rd->label, n, r);
+    if (r < 0) {
+      rd->reset_at = 0;
+      return; /* errors are A's business */
+    }
+    if ((size_t)r > n) fz_fail("%s: feed of %zu bytes reported %ld consumed", rd->label, n, r);
+    if (rd->did_reset) {
+      split = off + (size_t)r;
+      break;
+    }
+    if ((size_t)r != n) fz_fail("%s: feed of %zu bytes consumed %ld without a pause or reset", rd->label, n, r);
+    off += n;
+  }
+  if (!rd->did_reset)
+    fz_fail("%s: stanza %zu never came, though the whole run delivered %zu", rd->label, rd->reset_at,
+            whole_stanzas);
+  rd->reset_at = 0;
+  if (rd->count > whole->count || rd->ev[rd->count - 1].kind != EV_STANZA)
+    fz_fail("%s: %zu events up to the reset, the last a %s", rd->label, rd->count,
+            kind_name(rd->ev[rd->count - 1].kind));
+  compare_events(rd, whole, rd->count);
+  if (split == 0 || data[split - 1] != '>')
+    fz_fail("%s: feed stopped at byte %zu, not after the end tag of the stanza (byte before: 0x%02x)", rd->label,
+            split, split ? data[split - 1] : 0);
+
+  /* The rest, as a new stream: the reset parser against a fresh one. */
+  recorder_clear(rd);
+  recorder_clear(fresh);
+  rd->label = "after reset in on_stanza";
+  fresh->label = "rest, fresh parser";
+  xmppim_parser_reset(fresh->parser);
+  outcome o1 = finish(rd, split < size ? feed_all(rd, data + split, size - split) : 0);
+  outcome o2 = finish(fresh, split < size ? feed_all(fresh, data + split, size - split) : 0);
+  compare(rd, o1, fresh, o2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   trace = getenv("FZ_TRACE") != NULL;
   resume_empty = tolerate("pause-tail");
@@ -333,6 +449,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tolerate_error_timing = tolerate("error-timing");
   tolerate_error_condition = tolerate("error-condition");
   tolerate_ws_error = tolerate("ws-before-error");
+  tolerate_ws_count = tolerate("ws-count");
   xmppim_parser_limits limits;
   xmppim_parser_limits_default(&limits);
   const uint8_t *chunk_sizes = NULL;
@@ -367,19 +484,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (xmppim_parser_take_stanza(ra.parser) != NULL) fz_fail("xmppim_parser_take_stanza() outside on_stanza is not NULL");
 
   /* A: chunked. */
-  unsigned mode = (unsigned)(seed % 4);
-  static const size_t mode_max[4] = {4, 32, 512, 8192};
+  const chunker ck0 = {chunk_sizes, nchunk_sizes, 0, (unsigned)(seed % 4), seed ^ 0x5a5a5a5a5a5a5a5au};
+  chunker ck = ck0;
   long rca = 0;
-  size_t off = 0, ci = 0;
+  size_t off = 0;
   while (off < size && rca == 0) {
-    size_t n;
-    if (nchunk_sizes) {
-      n = (size_t)chunk_sizes[ci++ % nchunk_sizes] + 1;
-    } else {
-      uint64_t x = fz_rand(&ra.rng);
-      n = (x & 0x700) == 0 ? 1 : 1 + (size_t)(x % mode_max[mode]);
-    }
-    if (n > size - off) n = size - off;
+    size_t n = next_chunk(&ck, size - off);
     rca = feed_all(&ra, data + off, n);
     off += n;
   }
@@ -387,7 +497,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   /* B: whole. */
   outcome ob = finish(&rb, size ? feed_all(&rb, data, size) : 0);
-  compare(&ra, oa, &rb, ob);
+  if (ra.pauses && oa.rc < 0 && tolerate("pause-error") && ra.count <= rb.count)
+    compare_events(&ra, &rb, ra.count);
+  else
+    compare(&ra, oa, &rb, ob);
 
   /* C: A again after a reset, whole. */
   recorder_clear(&ra);
@@ -397,6 +510,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   xmppim_parser_reset(ra.parser);
   outcome oc = finish(&ra, size ? feed_all(&ra, data, size) : 0);
   compare(&ra, oc, &rb, ob);
+
+  /* D: reset from inside a callback, then the rest as a new stream. */
+  recorder rf = {.label = "fresh", .limits = &limits, .rng = seed};
+  rc = xmppim_parser_new(&rf.parser, &callbacks, &rf, &limits, NULL);
+  if (rc != 0) fz_fail("xmppim_parser_new() returned %d", rc);
+  run_reset_in_callback(&ra, &rf, &rb, data, size, ck0);
+  xmppim_parser_free(rf.parser);
+  recorder_clear(&rf);
 
   xmppim_parser_free(ra.parser);
   xmppim_parser_free(rb.parser);

@@ -33,6 +33,8 @@ def main():
             "-rss_limit_mb=2048",
             "-max_len=65536",
             "-print_final_stats=1",
+            # libFuzzer's default 77 would read as "skipped" to meson.
+            "-error_exitcode=1",
             "-artifact_prefix=" + os.path.join(os.path.abspath(artifacts), ""),
         ]
         if len(sys.argv) == 5:
@@ -45,6 +47,9 @@ def main():
         except subprocess.TimeoutExpired:
             print("fuzzer did not stop in time", flush=True)
             rc = 1
+        if rc != 0:
+            print("reproducers, if any, are in " + artifacts, flush=True)
+            rc = 1  # never 77 (skip) or a signal number
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(rc)
