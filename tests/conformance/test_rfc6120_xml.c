@@ -227,6 +227,10 @@ static void C13_12_b_stanza_size_limit(void **state) {
   lim.max_stanza_bytes = 20000;
   size_t big = 30000;
   char *input = malloc(strlen(STREAM_OPEN) + big + 64);
+  if (!input) {
+    fail_msg("out of memory");
+    return;
+  }
   char *p = input + sprintf(input, STREAM_OPEN "<message><body>");
   memset(p, 'x', big);
   strcpy(p + big, "</body></message>");
