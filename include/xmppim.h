@@ -13,5 +13,6 @@
 #include <xmppim/version.h>
 #include <xmppim/stanza.h>
 #include <xmppim/jid.h>
+#include <xmppim/sasl.h>
 
 #endif /* XMPPIM_H */
