@@ -61,6 +61,8 @@ typedef enum xmppim_error {
   XMPPIM_ERR_NOT_FOUND = -105,
   /** The call is not allowed in the object's present state. */
   XMPPIM_ERR_INVALID_STATE = -106,
+  /** A configured limit (pending IQs, sizes) would be exceeded. */
+  XMPPIM_ERR_LIMIT = -107,
   /** A JID has an empty localpart, domainpart or resourcepart where one is required. */
   XMPPIM_ERR_JID_EMPTY_PART = -110,
   /** A JID part is longer than 1023 bytes (before or after preparation). */

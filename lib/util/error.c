@@ -10,6 +10,7 @@ const char *xmppim_strerror(int error_code) {
   case XMPPIM_ERR_PAUSE: return "paused by a callback";
   case XMPPIM_ERR_NOT_FOUND: return "not found";
   case XMPPIM_ERR_INVALID_STATE: return "not allowed in the current state";
+  case XMPPIM_ERR_LIMIT: return "a configured limit was reached";
   case XMPPIM_ERR_JID_EMPTY_PART: return "JID has an empty part";
   case XMPPIM_ERR_JID_TOO_LONG: return "JID part longer than 1023 bytes";
   case XMPPIM_ERR_JID_PROHIBITED: return "JID part has a prohibited character";
