@@ -441,6 +441,25 @@ static void sax_end_element(void *ud, const xmlChar *localname, const xmlChar *p
   deliver_stanza(p, root);
 }
 
+/* Where a run of whitespace at stream level ends in the input. It starts
+ * where the last depth-1 event ended; libxml2 calls back sometimes with its
+ * cursor past the run and sometimes still at its start, so in the second
+ * case the run's raw bytes (CR LF counts once in `chars`) are measured in
+ * libxml2's buffer. */
+static uint64_t whitespace_end(xmppim_parser *p, size_t chars) {
+  uint64_t pos = position(p);
+  if (pos > p->boundary) return pos;
+  const xmlChar *c = p->ctxt->input->cur, *e = p->ctxt->input->end;
+  size_t i = 0, seen = 0;
+  int last_cr = 0;
+  while (c + i < e && is_xml_space(c[i]) && (seen < chars || (last_cr && c[i] == '\n'))) {
+    if (!(c[i] == '\n' && last_cr)) seen++;
+    last_cr = c[i] == '\r';
+    i++;
+  }
+  return pos + i;
+}
+
 static void sax_characters(void *ud, const xmlChar *s, int len) {
   xmppim_parser *p = ud;
   if (failed(p) || len <= 0) return;
@@ -461,7 +480,7 @@ static void sax_characters(void *ud, const xmlChar *s, int len) {
     fail(p, XMPPIM_STREAM_INVALID_XML, "text outside any stanza");
     return;
   }
-  uint64_t end = position(p), reported_end = p->boundary + p->ws_raw;
+  uint64_t end = whitespace_end(p, n), reported_end = p->boundary + p->ws_raw;
   p->ws_raw = reported_end > end ? reported_end - end : 0;
   p->boundary = end;
   size_t already = p->ws_norm < n ? p->ws_norm : n;
@@ -812,16 +831,19 @@ static void report_pending_whitespace(xmppim_parser *p, const unsigned char *sli
   uint64_t fresh = pending - p->ws_raw;
   if (fresh > n) return;
   const unsigned char *ws = slice + n - (size_t)fresh;
-  for (size_t i = 0; i < fresh; i++)
-    if (!is_xml_space(ws[i])) return;
+  /* Only the leading whitespace: what follows (text, a partial tag) is
+   * libxml2's to judge once it sees more. */
+  size_t run = 0;
+  while (run < fresh && is_xml_space(ws[run])) run++;
+  if (run == 0) return;
   size_t norm = 0;
   int last_cr = p->ws_last_cr;
-  for (size_t i = 0; i < fresh; i++) {
+  for (size_t i = 0; i < run; i++) {
     if (!(ws[i] == '\n' && last_cr)) norm++;
     last_cr = ws[i] == '\r';
   }
   p->ws_last_cr = last_cr;
-  p->ws_raw = pending;
+  p->ws_raw += run;
   p->ws_norm += norm;
   deliver_whitespace(p, norm);
 }

@@ -83,6 +83,12 @@ void xmppim_parser_free(xmppim_parser *p);
  *
  * Whitespace between stanzas is counted in characters after XML line-end
  * normalization (CR LF counts once), however it was split across feeds.
+ *
+ * For well-formed input the events never depend on how the bytes were
+ * split. For broken input the events before the fault do not either, but
+ * libxml2 2.9's push parser may notice a fault inside a tag only when a
+ * later '>' (or the end of the input, xmppim_parser_eof) arrives, so input
+ * broken in two ways may report either fault depending on the split.
  */
 long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len);
 

@@ -151,6 +151,21 @@ static int check_name(const char *name) {
   return 0;
 }
 
+#define NS_XMLNS "http://www.w3.org/2000/xmlns/"
+
+/* Namespaces no element may be in (XML Namespaces section 3): a tree with
+ * one would serialize to XML nothing can parse back. */
+static int reserved_element_ns(const char *ns) {
+  return ns && (strcmp(ns, XMPPIM_NS_XML) == 0 || strcmp(ns, NS_XMLNS) == 0);
+}
+
+/* Namespace declarations are not attributes in this model: the serializer
+ * writes them. */
+static int reserved_attribute(const char *ns, const char *name) {
+  if (ns && strcmp(ns, NS_XMLNS) == 0) return 1;
+  return !ns && strcmp(name, "xmlns") == 0;
+}
+
 /* A string for the tree: static when well known, else an arena copy. */
 static const char *tree_string(xmppim_arena *arena, const char *s) {
   size_t len = strlen(s);
@@ -162,7 +177,7 @@ int xmppim_stanza_new(xmppim_stanza **out, const xmppim_mem *mem, const char *na
                       const char *ns) {
   if (!out) return XMPPIM_ERR_INVALID_ARGUMENT;
   *out = NULL;
-  if (check_name(name)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (check_name(name) || reserved_element_ns(ns)) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (ns && xmppim_xml_check_text(ns, strlen(ns))) return XMPPIM_ERR_INVALID_ARGUMENT;
   xmppim_arena arena;
   xmppim_arena_init(&arena, mem, TREE_FIRST_CHUNK);
@@ -193,7 +208,7 @@ void xmppim_stanza_free(xmppim_stanza *el) {
 int xmppim_stanza_add_child(xmppim_stanza *parent, const char *name, const char *ns,
                             xmppim_stanza **child) {
   if (child) *child = NULL;
-  if (!parent || check_name(name)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (!parent || check_name(name) || reserved_element_ns(ns)) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (ns && xmppim_xml_check_text(ns, strlen(ns))) return XMPPIM_ERR_INVALID_ARGUMENT;
   xmppim_arena *arena = parent->root->arena;
   const char *n = tree_string(arena, name);
@@ -231,6 +246,7 @@ int xmppim_stanza_set_attr_ns(xmppim_stanza *el, const char *ns, const char *nam
   if (!el || check_name(name)) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (ns && xmppim_xml_check_text(ns, strlen(ns))) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (ns && !*ns) ns = NULL;
+  if (reserved_attribute(ns, name)) return XMPPIM_ERR_INVALID_ARGUMENT;
   xmppim_attr *prev = NULL;
   xmppim_attr *a = find_attr(el, ns, name, &prev);
   if (!value) {

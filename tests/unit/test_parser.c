@@ -444,6 +444,9 @@ static void whitespace_line_ends_and_before_errors(void **state) {
   expect_log(HEADER "\r\n \xff",
              "H to=example.com from=- id=- version=1.0 lang=en ns=jabber:client prefix=stream\n"
              "W 2\nX unsupported-encoding\n");
+  expect_log(HEADER " \t x \xff",
+             "H to=example.com from=- id=- version=1.0 lang=en ns=jabber:client prefix=stream\n"
+             "W 3\nX unsupported-encoding\n");
   expect_log(HEADER "\r\n x<a/>",
              "H to=example.com from=- id=- version=1.0 lang=en ns=jabber:client prefix=stream\n"
              "W 2\nX invalid-xml\n");

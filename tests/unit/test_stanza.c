@@ -223,6 +223,13 @@ static void bad_arguments_are_refused(void **state) {
   assert_int_equal(xmppim_stanza_add_text(st, "\xef\xbf\xbe", 3), XMPPIM_ERR_INVALID_ARGUMENT); /* U+FFFE */
   assert_int_equal(xmppim_stanza_add_text(st, "\xf0\x9f\x98", 3), XMPPIM_ERR_BAD_UTF8); /* cut */
   assert_int_equal(xmppim_stanza_set_attr(st, "v", "\xff"), XMPPIM_ERR_BAD_UTF8);
+  /* Namespace declarations and the reserved namespaces cannot be smuggled in. */
+  assert_int_equal(xmppim_stanza_set_attr(st, "xmlns", "urn:x"), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_stanza_set_attr_ns(st, "http://www.w3.org/2000/xmlns/", "p", "urn:x"),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_stanza_add_child(st, "c", XMPPIM_NS_XML, NULL), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_stanza_add_child(st, "c", "http://www.w3.org/2000/xmlns/", NULL),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
   assert_int_equal(xmppim_stanza_add_text(st, NULL, 1), XMPPIM_ERR_INVALID_ARGUMENT);
   assert_int_equal(xmppim_stanza_add_text(st, "ok \xf0\x9f\x98\x80", 7), 0);
   assert_serializes_to(st, NULL, "<a>ok \xf0\x9f\x98\x80</a>");
