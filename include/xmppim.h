@@ -14,5 +14,6 @@
 #include <xmppim/stanza.h>
 #include <xmppim/jid.h>
 #include <xmppim/sasl.h>
+#include <xmppim/errors.h>
 
 #endif /* XMPPIM_H */
