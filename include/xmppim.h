@@ -13,6 +13,7 @@
 #include <xmppim/version.h>
 #include <xmppim/stanza.h>
 #include <xmppim/jid.h>
+#include <xmppim/session.h>
 #include <xmppim/sasl.h>
 #include <xmppim/errors.h>
 
