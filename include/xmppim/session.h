@@ -308,6 +308,8 @@ XMPPIM_EXTERN int xmppim_session_close(xmppim_session *s);
 /**
  * Ends the stream with a stream error (RFC 6120 section 4.9): sends
  * `<stream:error>` with @p condition and optional @p text, then the close tag.
+ * For #XMPPIM_STREAM_SEE_OTHER_HOST, @p text is required and is the other
+ * host ("domain", "domain:port", "[IPv6]:port"), sent as the condition's content.
  * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT or #XMPPIM_ERR_INVALID_STATE.
  */
 XMPPIM_EXTERN int xmppim_session_stream_error(xmppim_session *s, xmppim_stream_condition condition,

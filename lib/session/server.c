@@ -252,7 +252,7 @@ static int on_bind(xmppim_session *s, const xmppim_stanza *iq, const xmppim_stan
     if (rv == XMPPIM_ERR_NOMEM) return rv;
     if (rv) {
       if (++s->bind_failures >= 5) return fail(s, XMPPIM_STREAM_POLICY_VIOLATION, "too many binding attempts");
-      return xmppim_session_send_error_reply(s, iq, "modify", "bad-request");
+      return xmppim_session_send_error_reply(s, iq, XMPPIM_STANZA_COND_BAD_REQUEST);
     }
     xmppim_bind_decision d = s->cb.on_bind ? s->cb.on_bind(s, full, s->user_data) : XMPPIM_BIND_ACCEPT;
     if (d == XMPPIM_BIND_ACCEPT) {
@@ -264,11 +264,11 @@ static int on_bind(xmppim_session *s, const xmppim_stanza *iq, const xmppim_stan
     }
     xmppim_jid_free(full);
     if (d == XMPPIM_BIND_RESOURCE_CONSTRAINT)
-      return xmppim_session_send_error_reply(s, iq, "wait", "resource-constraint"); /* C7.6.2-a */
-    if (d != XMPPIM_BIND_CONFLICT) return xmppim_session_send_error_reply(s, iq, "cancel", "not-allowed");
+      return xmppim_session_send_error_reply(s, iq, XMPPIM_STANZA_COND_RESOURCE_CONSTRAINT); /* C7.6.2-a */
+    if (d != XMPPIM_BIND_CONFLICT) return xmppim_session_send_error_reply(s, iq, XMPPIM_STANZA_COND_NOT_ALLOWED);
     wanted = NULL; /* C7.7.2.2-a (1): assign a generated resource instead */
   }
-  return xmppim_session_send_error_reply(s, iq, "cancel", "conflict");
+  return xmppim_session_send_error_reply(s, iq, XMPPIM_STANZA_COND_CONFLICT);
 }
 
 /* ---- stanzas of a ready stream ---- */

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xmppim/errors.h>
+
 #include "session/session_impl.h"
 #include "util/base64.h"
 #include "util/mem.h"
@@ -117,19 +119,20 @@ void xmppim_session_fail(xmppim_session *s, xmppim_stream_condition cond, const 
              s->domain);
     xmppim_session_write_str(s, header);
   }
-  xmppim_session_write_str(s, "<stream:error><");
-  xmppim_session_write_str(s, xmppim_stream_condition_name(cond));
-  xmppim_session_write_str(s, " xmlns='" NS_STREAM_ERRORS "'/>");
-  if (text && *text) {
-    xmppim_stanza *t;
-    if (xmppim_stanza_new(&t, &s->mem, "text", NS_STREAM_ERRORS) == 0) {
-      if (xmppim_stanza_set_attr_ns(t, XMPPIM_NS_XML, "lang", "en") == 0 &&
-          xmppim_stanza_add_text(t, text, strlen(text)) == 0)
-        xmppim_stanza_write(t, NULL, &s->out);
-      xmppim_stanza_free(t);
+  xmppim_stanza *err = NULL;
+  int built = cond == XMPPIM_STREAM_SEE_OTHER_HOST
+                  ? xmppim_stream_error_build_see_other_host(&err, text, NULL, NULL, NULL, &s->mem)
+                  : xmppim_stream_error_build(&err, cond, text && *text ? text : NULL, "en", NULL, &s->mem);
+  if (built == 0) {
+    size_t need = 0;
+    xmppim_stream_error_serialize(err, NS_CLIENT, NULL, 0, &need);
+    if (xmppim_buf_reserve(&s->out, need + 1) == 0 &&
+        xmppim_stream_error_serialize(err, NS_CLIENT, s->out.data + s->out.len, need + 1, NULL) == 0) {
+      s->out.len += need;
+      s->bytes_sent += need;
     }
+    xmppim_stanza_free(err);
   }
-  xmppim_session_write_str(s, "</stream:error>");
   xmppim_session_send_close(s);
   xmppim_session_finish(s, cond);
 }
@@ -155,16 +158,11 @@ static int is_stream_error(const xmppim_stanza *el) {
 /* The peer ended the stream with an error: report it, answer with our
  * close tag, and stop (C4.9.1.1-a). */
 static void on_peer_stream_error(xmppim_session *s, const xmppim_stanza *el) {
-  xmppim_stream_condition cond = XMPPIM_STREAM_UNDEFINED_CONDITION;
-  const char *text = NULL;
-  for (xmppim_stanza *c = xmppim_stanza_first_child(el); c; c = xmppim_stanza_next_sibling(c)) {
-    const char *ns = xmppim_stanza_ns(c);
-    if (!ns || strcmp(ns, NS_STREAM_ERRORS) != 0) continue;
-    if (strcmp(xmppim_stanza_name(c), "text") == 0)
-      text = xmppim_stanza_text(c);
-    else if (cond == XMPPIM_STREAM_UNDEFINED_CONDITION)
-      cond = xmppim_stream_condition_from_name(xmppim_stanza_name(c)); /* C4.9.2-b */
-  }
+  xmppim_stream_error_info info;
+  /* Unknown or missing conditions read as undefined-condition (C4.9.2-b). */
+  if (xmppim_stream_error_parse(el, &info) < 0) info.condition = XMPPIM_STREAM_UNDEFINED_CONDITION, info.text = NULL;
+  xmppim_stream_condition cond = info.condition;
+  const char *text = info.text;
   s->condition = cond;
   snprintf(s->error_text, sizeof(s->error_text), "%s", text ? text : "");
   xmppim_session_log(s, XMPPIM_LOG_WARNING, "peer stream error %s: %s",
@@ -384,22 +382,13 @@ int xmppim_session_send(xmppim_session *s, const xmppim_stanza *st) {
 }
 
 int xmppim_session_send_error_reply(xmppim_session *s, const xmppim_stanza *request,
-                                    const char *type, const char *condition) {
-  const char *kind = xmppim_stanza_name(request);
-  xmppim_stanza *reply, *error, *cond;
-  int rv = xmppim_stanza_new(&reply, &s->mem, kind, NS_CLIENT);
+                                    xmppim_stanza_condition condition) {
+  xmppim_stanza *reply;
+  int rv = xmppim_stanza_error_reply(&reply, request, xmppim_stanza_condition_usual_type(condition),
+                                     condition, NULL, NULL, &s->mem);
+  if (rv == XMPPIM_ERR_INVALID_ARGUMENT) return 0; /* an error or result is never answered (C8.3.1-f) */
   if (rv) return rv;
-  const char *id = xmppim_stanza_attr(request, "id");
-  const char *from = xmppim_stanza_attr(request, "from");
-  const char *to = xmppim_stanza_attr(request, "to");
-  if (rv == 0 && id) rv = xmppim_stanza_set_attr(reply, "id", id);
-  if (rv == 0) rv = xmppim_stanza_set_attr(reply, "type", "error");
-  if (rv == 0 && from) rv = xmppim_stanza_set_attr(reply, "to", from);
-  if (rv == 0 && to) rv = xmppim_stanza_set_attr(reply, "from", to);
-  if (rv == 0) rv = xmppim_stanza_add_child(reply, "error", NULL, &error);
-  if (rv == 0) rv = xmppim_stanza_set_attr(error, "type", type);
-  if (rv == 0) rv = xmppim_stanza_add_child(error, condition, NS_STANZAS, &cond);
-  if (rv == 0) rv = xmppim_session_write_stanza(s, reply);
+  rv = xmppim_session_write_stanza(s, reply);
   xmppim_stanza_free(reply);
   return rv;
 }
@@ -440,7 +429,7 @@ int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st) {
     if (!xmppim_stanza_attr(st, "id") || !type) {
       /* C8.2.3-a: id and type are required. */
       if (!type || strcmp(type, "error") != 0)
-        return xmppim_session_send_error_reply(s, st, "modify", "bad-request");
+        return xmppim_session_send_error_reply(s, st, XMPPIM_STANZA_COND_BAD_REQUEST);
       return 0;
     }
     if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
@@ -450,7 +439,7 @@ int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st) {
       return 0; /* C8.2.3-c: never answered */
     }
     if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)
-      return xmppim_session_send_error_reply(s, st, "modify", "bad-request");
+      return xmppim_session_send_error_reply(s, st, XMPPIM_STANZA_COND_BAD_REQUEST);
   }
   int rv = XMPPIM_STANZA_UNHANDLED;
   if (s->cb.on_stanza) {
@@ -460,7 +449,7 @@ int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st) {
     s->delivering = NULL;
   }
   if (rv == XMPPIM_STANZA_UNHANDLED) {
-    if (is_iq) return xmppim_session_send_error_reply(s, st, "cancel", "service-unavailable");
+    if (is_iq) return xmppim_session_send_error_reply(s, st, XMPPIM_STANZA_COND_SERVICE_UNAVAILABLE);
     return 0;
   }
   return rv;
@@ -602,6 +591,14 @@ int xmppim_session_close(xmppim_session *s) {
 
 int xmppim_session_stream_error(xmppim_session *s, xmppim_stream_condition cond, const char *text) {
   if (!s || !xmppim_stream_condition_name(cond)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (cond == XMPPIM_STREAM_SEE_OTHER_HOST) {
+    /* C4.9.3-c: the text is the other host, and must be one. */
+    const char *host;
+    size_t host_len;
+    unsigned port;
+    if (!text || xmppim_stream_error_split_host(text, &host, &host_len, &port) != 0)
+      return XMPPIM_ERR_INVALID_ARGUMENT;
+  }
   if (s->fatal || s->phase == PHASE_CLOSED) return XMPPIM_ERR_INVALID_STATE;
   xmppim_session_fail(s, cond, text);
   return 0;

@@ -8,6 +8,7 @@
 #define XMPPIM_SESSION_IMPL_H
 
 #include <stdint.h>
+#include <xmppim/errors.h>
 #include <xmppim/session.h>
 
 #include "session/sasl/sasl.h"
@@ -153,7 +154,7 @@ int xmppim_session_decode_sasl(xmppim_session *s, const xmppim_stanza *el, unsig
 int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st);
 void xmppim_session_restart_parser(xmppim_session *s);
 int xmppim_session_send_error_reply(xmppim_session *s, const xmppim_stanza *request,
-                                    const char *type, const char *condition);
+                                    xmppim_stanza_condition condition);
 int xmppim_session_become_ready(xmppim_session *s);
 
 /* client.c / server.c */

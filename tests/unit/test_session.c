@@ -400,7 +400,12 @@ static void every_stream_error(void **state) {
   for (int c = XMPPIM_STREAM_BAD_FORMAT; c <= XMPPIM_STREAM_UNSUPPORTED_VERSION; c++) {
     pair p = {0};
     login(&p, ACCOUNT, PAIR_PASSWORD, 0, 0);
-    assert_int_equal(xmppim_session_stream_error(p.server.s, (xmppim_stream_condition)c, "bye"), 0);
+    int other_host = c == XMPPIM_STREAM_SEE_OTHER_HOST;
+    if (other_host)
+      assert_int_equal(xmppim_session_stream_error(p.server.s, (xmppim_stream_condition)c, "no host here"),
+                       XMPPIM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(xmppim_session_stream_error(p.server.s, (xmppim_stream_condition)c,
+                                                 other_host ? "im.example.com:5223" : "bye"), 0);
     pair_pump(&p);
     assert_int_equal(p.client.peer_error, c);
     assert_true(p.client.closed);
@@ -408,7 +413,10 @@ static void every_stream_error(void **state) {
     assert_int_equal(xmppim_session_want_read(p.client.s), 0);
     const char *text;
     assert_int_equal(xmppim_session_error(p.client.s, &text), c);
-    assert_string_equal(text, "bye");
+    if (other_host)
+      assert_non_null(strstr(p.server.transcript, "<see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>im.example.com:5223</see-other-host>"));
+    else
+      assert_string_equal(text, "bye");
     pair_free(&p);
   }
 }
