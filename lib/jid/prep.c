@@ -25,6 +25,7 @@
 #include <stringprep.h>
 
 #include "util/mem.h"
+#include "util/utf8.h"
 
 #define PART_MAX XMPPIM_JID_PART_MAX
 
@@ -38,53 +39,11 @@
 
 /* ---------------------------------------------------------------- UTF-8 */
 
-/*
- * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
- * U+10FFFF, no truncated sequence. A lax decoder here would let two different
- * byte strings prepare to one JID, or smuggle characters past the checks.
- * Returns the number of code points (stored into cps unless it is NULL), or
- * XMPPIM_ERR_BAD_UTF8. Callers bound len by PART_MAX, so the count fits.
- */
+/* Strict UTF-8 (see util/utf8.h). Callers bound len by PART_MAX, so the
+ * count fits an int. */
 static int utf8_decode(const unsigned char *s, size_t len, uint32_t *cps) {
-  size_t i = 0;
-  int n = 0;
-  while (i < len) {
-    unsigned c = s[i];
-    unsigned lo = 0x80, hi = 0xBF;
-    size_t extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      cp = c;
-      extra = 0;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      cp = c & 0x1F;
-      extra = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      cp = c & 0x0F;
-      extra = 2;
-      if (c == 0xE0) lo = 0xA0; /* overlong */
-      if (c == 0xED) hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      cp = c & 0x07;
-      extra = 3;
-      if (c == 0xF0) lo = 0x90; /* overlong */
-      if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
-    } else {
-      return XMPPIM_ERR_BAD_UTF8;
-    }
-    if (len - i - 1 < extra) return XMPPIM_ERR_BAD_UTF8;
-    for (size_t k = 1; k <= extra; k++) {
-      unsigned b = s[i + k];
-      if (b < lo || b > hi) return XMPPIM_ERR_BAD_UTF8;
-      lo = 0x80;
-      hi = 0xBF;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cps) cps[n] = cp;
-    n++;
-    i += extra + 1;
-  }
-  return n;
+  long n = xmppim_utf8_decode(s, len, cps);
+  return n < 0 ? XMPPIM_ERR_BAD_UTF8 : (int)n;
 }
 
 /* Appends cps as UTF-8 at out + *pos; a part may not grow past PART_MAX bytes. */
@@ -92,29 +51,11 @@ static int utf8_encode(const uint32_t *cps, size_t n, char *out, size_t *pos) {
   size_t p = *pos;
   for (size_t i = 0; i < n; i++) {
     uint32_t c = cps[i];
-    size_t need = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    size_t need = xmppim_utf8_len(c);
     /* libidn only produces scalar values from scalar values; be sure. */
     if (c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return XMPPIM_ERR_INTERNAL;
     if (PART_MAX - p < need) return XMPPIM_ERR_JID_TOO_LONG;
-    unsigned char *o = (unsigned char *)out + p;
-    switch (need) {
-    case 1: o[0] = (unsigned char)c; break;
-    case 2:
-      o[0] = (unsigned char)(0xC0 | (c >> 6));
-      o[1] = (unsigned char)(0x80 | (c & 0x3F));
-      break;
-    case 3:
-      o[0] = (unsigned char)(0xE0 | (c >> 12));
-      o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-      o[2] = (unsigned char)(0x80 | (c & 0x3F));
-      break;
-    default:
-      o[0] = (unsigned char)(0xF0 | (c >> 18));
-      o[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-      o[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-      o[3] = (unsigned char)(0x80 | (c & 0x3F));
-      break;
-    }
+    xmppim_utf8_put(c, (unsigned char *)out + p);
     p += need;
   }
   *pos = p;

@@ -174,6 +174,20 @@ static xmppim_sasl_condition authorize_cb(const char *authcid, const char *authz
                               : XMPPIM_SASL_COND_NONE;
 }
 
+/* Runs the exchange on the base64 payload of <auth/> or <response/>
+ * ("=" is a present but empty payload). */
+static int step_with_payload(xmppim_session *s, const xmppim_stanza *el) {
+  unsigned char *data;
+  size_t len;
+  int rv = xmppim_session_decode_sasl(s, el, &data, &len);
+  if (rv == XMPPIM_ERR_INVALID_ARGUMENT) return sasl_failure(s, XMPPIM_SASL_COND_INCORRECT_ENCODING);
+  if (rv) return rv;
+  static const unsigned char empty[1] = {0};
+  rv = sasl_step(s, data ? data : empty, len);
+  xmppim_mem_free(&s->mem, data);
+  return rv;
+}
+
 static int on_auth(xmppim_session *s, const xmppim_stanza *el) {
   const char *name = xmppim_stanza_attr(el, "mechanism");
   xmppim_sasl_mechanism m = name ? xmppim_sasl_mechanism_from_name(name) : XMPPIM_SASL_MECH_UNKNOWN;
@@ -192,30 +206,13 @@ static int on_auth(xmppim_session *s, const xmppim_stanza *el) {
   if (rv) return sasl_failure(s, XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE);
   s->mechanism = m;
   s->phase = PHASE_SASL;
-  const char *text = xmppim_stanza_text(el);
-  if (!*text) return sasl_step(s, NULL, 0); /* no initial response: an empty challenge follows */
-  unsigned char *data;
-  size_t len;
-  rv = xmppim_session_decode_sasl(s, el, &data, &len);
-  if (rv == XMPPIM_ERR_INVALID_ARGUMENT) return sasl_failure(s, XMPPIM_SASL_COND_INCORRECT_ENCODING);
-  if (rv) return rv;
-  static const unsigned char empty[1] = {0};
-  rv = sasl_step(s, data ? data : empty, len);
-  xmppim_mem_free(&s->mem, data);
-  return rv;
+  if (!*xmppim_stanza_text(el)) return sasl_step(s, NULL, 0); /* no initial response: an empty challenge follows */
+  return step_with_payload(s, el);
 }
 
 static int on_response(xmppim_session *s, const xmppim_stanza *el) {
   if (!s->sasl_server) return sasl_failure(s, XMPPIM_SASL_COND_MALFORMED_REQUEST);
-  unsigned char *data;
-  size_t len;
-  int rv = xmppim_session_decode_sasl(s, el, &data, &len);
-  if (rv == XMPPIM_ERR_INVALID_ARGUMENT) return sasl_failure(s, XMPPIM_SASL_COND_INCORRECT_ENCODING);
-  if (rv) return rv;
-  static const unsigned char empty[1] = {0};
-  rv = sasl_step(s, data ? data : empty, len);
-  xmppim_mem_free(&s->mem, data);
-  return rv;
+  return step_with_payload(s, el);
 }
 
 /* ---- binding ---- */

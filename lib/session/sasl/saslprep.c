@@ -8,6 +8,7 @@
 
 #include "session/sasl/internal.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 /* NFKC turns one code point into at most 18 (U+FDFA); mapping into at most
  * STRINGPREP_MAX_MAP_CHARS. Beyond this much room libidn cannot need more. */
@@ -34,79 +35,14 @@ int xmppim_sasl_ct_equal(const void *a, const void *b, size_t n) {
 
 int xmppim_sasl_mem_usable(const xmppim_mem *mem) { return !mem || (mem->malloc && mem->free); }
 
-/*
- * Strict UTF-8 decoder (RFC 3629): no overlong forms, no surrogates, nothing
- * above U+10FFFF, no NUL. Returns the number of code points (stored into
- * cps unless NULL) or -1.
- */
+/* Strict UTF-8 (see util/utf8.h), and no NUL: PLAIN separates its fields with it. */
 static long utf8_decode(const unsigned char *s, size_t len, uint32_t *cps) {
-  size_t i = 0;
-  long n = 0;
-  while (i < len) {
-    unsigned c = s[i];
-    unsigned lo = 0x80, hi = 0xBF;
-    size_t extra;
-    uint32_t cp;
-    if (c == 0) return -1;
-    if (c < 0x80) {
-      cp = c;
-      extra = 0;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      cp = c & 0x1F;
-      extra = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      cp = c & 0x0F;
-      extra = 2;
-      if (c == 0xE0) lo = 0xA0; /* overlong */
-      if (c == 0xED) hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      cp = c & 0x07;
-      extra = 3;
-      if (c == 0xF0) lo = 0x90; /* overlong */
-      if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
-    } else {
-      return -1;
-    }
-    if (len - i - 1 < extra) return -1;
-    for (size_t k = 1; k <= extra; k++) {
-      unsigned b = s[i + k];
-      if (b < lo || b > hi) return -1;
-      lo = 0x80;
-      hi = 0xBF;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cps) cps[n] = cp;
-    n++;
-    i += extra + 1;
-  }
-  return n;
+  if (memchr(s, 0, len)) return -1;
+  return xmppim_utf8_decode(s, len, cps);
 }
 
 int xmppim_sasl_utf8_valid(const unsigned char *s, size_t len) {
   return utf8_decode(s, len, NULL) >= 0;
-}
-
-static size_t utf8_len(uint32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
-
-static void utf8_put(uint32_t c, unsigned char *o) {
-  switch (utf8_len(c)) {
-  case 1: o[0] = (unsigned char)c; break;
-  case 2:
-    o[0] = (unsigned char)(0xC0 | (c >> 6));
-    o[1] = (unsigned char)(0x80 | (c & 0x3F));
-    break;
-  case 3:
-    o[0] = (unsigned char)(0xE0 | (c >> 12));
-    o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-    o[2] = (unsigned char)(0x80 | (c & 0x3F));
-    break;
-  default:
-    o[0] = (unsigned char)(0xF0 | (c >> 18));
-    o[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (c & 0x3F));
-    break;
-  }
 }
 
 static int is_ascii(const char *s, size_t len) {
@@ -181,7 +117,7 @@ int xmppim_saslprep(const xmppim_mem *mem, const char *in, size_t len, char **ou
   int rc = prep_ucs4(mem, (const unsigned char *)in, len, (size_t)ncp, &buf, &cap, &n);
   if (rc) return rc;
   size_t bytes = 0;
-  for (size_t i = 0; i < n; i++) bytes += utf8_len(buf[i]);
+  for (size_t i = 0; i < n; i++) bytes += xmppim_utf8_len(buf[i]);
   if (n == 0) rc = XMPPIM_ERR_INVALID_ARGUMENT; /* everything mapped to nothing */
   char *res = NULL;
   if (rc == 0) {
@@ -196,8 +132,8 @@ int xmppim_saslprep(const xmppim_mem *mem, const char *in, size_t len, char **ou
         rc = XMPPIM_ERR_INTERNAL;
         break;
       }
-      utf8_put(buf[i], (unsigned char *)res + pos);
-      pos += utf8_len(buf[i]);
+      xmppim_utf8_put(buf[i], (unsigned char *)res + pos);
+      pos += xmppim_utf8_len(buf[i]);
     }
     res[pos] = '\0';
   }
