@@ -83,6 +83,7 @@ struct xmppim_parser {
   uint64_t ws_raw;
   size_t ws_norm;
   int ws_last_cr;
+  int ws_before_fault_done; /* the text fault reported its leading whitespace */
 
   /* UTF-8 sequence split across feeds. */
   unsigned char utf8_tail[4];
@@ -476,6 +477,7 @@ static void sax_characters(void *ud, const xmlChar *s, int len) {
      * streams schema allows no character data at the stream level. */
     size_t already = p->ws_norm < n ? p->ws_norm : n;
     p->ws_norm = 0;
+    p->ws_before_fault_done = 1;
     deliver_whitespace(p, n - already);
     fail(p, XMPPIM_STREAM_INVALID_XML, "text outside any stanza");
     return;
@@ -635,6 +637,7 @@ static void reset_now(xmppim_parser *p) {
   p->ws_raw = 0;
   p->ws_norm = 0;
   p->ws_last_cr = 0;
+  p->ws_before_fault_done = 0;
   p->utf8_tail_len = 0;
   p->condition = XMPPIM_STREAM_OK;
   p->error_text[0] = '\0';
@@ -896,7 +899,13 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
       return (long)(done + upto);
     }
     if (xrv != 0 && p->ctxt->wellFormed == 0) fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "not well-formed XML");
-    if (failed(p)) return fail_or_defer(p, done + n);
+    if (failed(p)) {
+      /* Whitespace ahead of the fault would have been reported on its own
+       * had the fault arrived in a later feed: report it now too. */
+      if (!p->callback_failed && !p->reset_requested && !p->ws_before_fault_done)
+        report_pending_whitespace(p, slice, n);
+      return fail_or_defer(p, done + n);
+    }
     done += n;
     /* Everything past the last complete depth-1 event belongs to one
      * unfinished element (or header): bound it before it is complete. */
