@@ -315,6 +315,24 @@ XMPPIM_EXTERN int xmppim_session_close(xmppim_session *s);
 XMPPIM_EXTERN int xmppim_session_stream_error(xmppim_session *s, xmppim_stream_condition condition,
                                               const char *text);
 
+/**
+ * xmppim_session_stream_error() with an application-specific condition: an
+ * element in a namespace of its own, copied into the `<stream:error>`
+ * after the defined condition (RFC 6120 section 4.9.4).
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (also for an element without
+ * namespace) or #XMPPIM_ERR_INVALID_STATE.
+ */
+XMPPIM_EXTERN int xmppim_session_stream_error_app(xmppim_session *s,
+                                                  xmppim_stream_condition condition,
+                                                  const char *text,
+                                                  const xmppim_stanza *app_condition);
+
+/**
+ * The application-specific condition of the stream error the peer sent, if
+ * it had one; valid until the session is freed.
+ */
+XMPPIM_EXTERN const xmppim_stanza *xmppim_session_error_app_condition(const xmppim_session *s);
+
 /** @return the session's state. */
 XMPPIM_EXTERN xmppim_session_state xmppim_session_state_get(const xmppim_session *s);
 /** @return the role given at creation. */

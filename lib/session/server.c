@@ -332,7 +332,7 @@ int xmppim_server_on_element(xmppim_session *s, xmppim_stanza *el) {
       return rv ? rv : XMPPIM_ERR_PAUSE;
     }
     if (is(el, "auth", NS_SASL)) return on_auth(s, el);
-    if (is(el, "response", NS_SASL) && s->phase == PHASE_SASL) return on_response(s, el);
+    if (is(el, "response", NS_SASL)) return on_response(s, el);
     if (is(el, "abort", NS_SASL)) return sasl_failure(s, XMPPIM_SASL_COND_ABORTED); /* C6.4.4-a */
     /* C4.3.5-c: nothing else before negotiation is done. */
     return fail(s, XMPPIM_STREAM_NOT_AUTHORIZED, "authenticate first");

@@ -101,10 +101,18 @@ void xmppim_session_send_close(xmppim_session *s) {
   xmppim_session_write_str(s, "</stream:stream>");
 }
 
+static void session_fail_app(xmppim_session *s, xmppim_stream_condition cond, const char *text,
+                             const xmppim_stanza *app_condition);
+
 /* A stream error of ours (RFC 6120 section 4.9.1.1): say it, close, stop
  * reading. A server that has not answered the header yet answers it first
  * (C4.9.1.2-a), so that the client can read the error at all. */
 void xmppim_session_fail(xmppim_session *s, xmppim_stream_condition cond, const char *text) {
+  session_fail_app(s, cond, text, NULL);
+}
+
+static void session_fail_app(xmppim_session *s, xmppim_stream_condition cond, const char *text,
+                             const xmppim_stanza *app_condition) {
   if (s->fatal || s->phase == PHASE_CLOSED) return;
   s->fatal = 1;
   s->condition = cond;
@@ -121,8 +129,9 @@ void xmppim_session_fail(xmppim_session *s, xmppim_stream_condition cond, const 
   }
   xmppim_stanza *err = NULL;
   int built = cond == XMPPIM_STREAM_SEE_OTHER_HOST
-                  ? xmppim_stream_error_build_see_other_host(&err, text, NULL, NULL, NULL, &s->mem)
-                  : xmppim_stream_error_build(&err, cond, text && *text ? text : NULL, "en", NULL, &s->mem);
+                  ? xmppim_stream_error_build_see_other_host(&err, text, NULL, NULL, app_condition, &s->mem)
+                  : xmppim_stream_error_build(&err, cond, text && *text ? text : NULL, "en", app_condition,
+                                              &s->mem);
   if (built == 0) {
     size_t need = 0;
     xmppim_stream_error_serialize(err, NS_CLIENT, NULL, 0, &need);
@@ -163,6 +172,10 @@ static void on_peer_stream_error(xmppim_session *s, const xmppim_stanza *el) {
   if (xmppim_stream_error_parse(el, &info) < 0) info.condition = XMPPIM_STREAM_UNDEFINED_CONDITION, info.text = NULL;
   xmppim_stream_condition cond = info.condition;
   const char *text = info.text;
+  /* Kept past the callback: the element itself goes with the parser. */
+  xmppim_stanza_free(s->peer_app_condition);
+  s->peer_app_condition = NULL;
+  if (info.app_condition) xmppim_stanza_copy(&s->peer_app_condition, info.app_condition, &s->mem);
   s->condition = cond;
   snprintf(s->error_text, sizeof(s->error_text), "%s", text ? text : "");
   xmppim_session_log(s, XMPPIM_LOG_WARNING, "peer stream error %s: %s",
@@ -298,6 +311,7 @@ void xmppim_session_free(xmppim_session *s) {
   xmppim_buf_free(&s->out);
   xmppim_jid_free(s->account);
   xmppim_jid_free(s->bound);
+  xmppim_stanza_free(s->peer_app_condition);
   xmppim_mem_free(&s->mem, s->domain);
   if (s->password) {
     /* volatile so that the wipe is not optimized away */
@@ -590,7 +604,14 @@ int xmppim_session_close(xmppim_session *s) {
 }
 
 int xmppim_session_stream_error(xmppim_session *s, xmppim_stream_condition cond, const char *text) {
+  return xmppim_session_stream_error_app(s, cond, text, NULL);
+}
+
+int xmppim_session_stream_error_app(xmppim_session *s, xmppim_stream_condition cond, const char *text,
+                                    const xmppim_stanza *app_condition) {
   if (!s || !xmppim_stream_condition_name(cond)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  /* C4.9.2-a: the application condition lives in a namespace of its own. */
+  if (app_condition && !xmppim_stanza_ns(app_condition)) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (cond == XMPPIM_STREAM_SEE_OTHER_HOST) {
     /* C4.9.3-c: the text is the other host, and must be one. */
     const char *host;
@@ -600,7 +621,7 @@ int xmppim_session_stream_error(xmppim_session *s, xmppim_stream_condition cond,
       return XMPPIM_ERR_INVALID_ARGUMENT;
   }
   if (s->fatal || s->phase == PHASE_CLOSED) return XMPPIM_ERR_INVALID_STATE;
-  xmppim_session_fail(s, cond, text);
+  session_fail_app(s, cond, text, app_condition);
   return 0;
 }
 
@@ -636,4 +657,8 @@ xmppim_sasl_mechanism xmppim_session_mechanism(const xmppim_session *s) {
 xmppim_stream_condition xmppim_session_error(const xmppim_session *s, const char **text) {
   if (text) *text = s ? s->error_text : "";
   return s ? s->condition : XMPPIM_STREAM_OK;
+}
+
+const xmppim_stanza *xmppim_session_error_app_condition(const xmppim_session *s) {
+  return s ? s->peer_app_condition : NULL;
 }

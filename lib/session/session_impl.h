@@ -95,6 +95,7 @@ struct xmppim_session {
   int fatal;     /* the stream failed: feed refuses input */
   xmppim_stream_condition condition;
   char error_text[160];
+  xmppim_stanza *peer_app_condition; /* copy of the peer's stream error detail */
 
   xmppim_sasl_channel_binding binding; /* copy, for SCRAM-PLUS */
   unsigned char binding_data[XMPPIM_SASL_CB_DATA_MAX];

@@ -421,6 +421,132 @@ static void every_stream_error(void **state) {
   }
 }
 
+/* C4.9.2-a: an application-specific condition travels with the error. */
+static void stream_error_with_app_condition(void **state) {
+  (void)state;
+  pair p = {0};
+  login(&p, ACCOUNT, PAIR_PASSWORD, 0, 0);
+  xmppim_stanza *app, *bare;
+  assert_int_equal(xmppim_stanza_new(&app, NULL, "too-many-hats", "urn:example:errors"), 0);
+  assert_int_equal(xmppim_stanza_new(&bare, NULL, "no-namespace", NULL), 0);
+  assert_int_equal(xmppim_session_stream_error_app(p.server.s, XMPPIM_STREAM_POLICY_VIOLATION, "hats", bare),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_session_stream_error_app(p.server.s, XMPPIM_STREAM_POLICY_VIOLATION, "hats", app), 0);
+  pair_pump(&p);
+  assert_int_equal(p.client.peer_error, XMPPIM_STREAM_POLICY_VIOLATION);
+  const xmppim_stanza *got = xmppim_session_error_app_condition(p.client.s);
+  assert_non_null(got);
+  assert_true(xmppim_stanza_equal(got, app));
+  xmppim_stanza_free(app);
+  xmppim_stanza_free(bare);
+  pair_free(&p);
+}
+
+/* C6.5-a, C6.5-b: every SASL failure condition reaches the client as itself;
+ * an unknown one reads as not-authorized. */
+static void client_reads_every_sasl_failure(void **state) {
+  (void)state;
+  for (int c = XMPPIM_SASL_COND_ABORTED; c <= XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE + 1; c++) {
+    const char *name = c <= XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE
+                           ? xmppim_sasl_condition_name((xmppim_sasl_condition)c) : "made-up-condition";
+    xmppim_options *co = options_with(BIT(XMPPIM_SASL_MECH_SCRAM_SHA_1), 0);
+    pair p = {0};
+    pair_init(&p, ACCOUNT, PAIR_PASSWORD, co, NULL);
+    xmppim_options_free(co);
+    pair_feed_raw(&p.client, "<stream:stream from='example.com' id='x1' version='1.0' xmlns='jabber:client' "
+                             "xmlns:stream='http://etherx.jabber.org/streams'><stream:features><mechanisms "
+                             "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism>"
+                             "</mechanisms></stream:features>");
+    assert_non_null(strstr(pair_take_output(&p.client), "<auth"));
+    char failure[200];
+    snprintf(failure, sizeof(failure),
+             "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><%s/><text>why</text></failure>", name);
+    pair_feed_raw(&p.client, failure);
+    int expected = c <= XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE ? c : XMPPIM_SASL_COND_NOT_AUTHORIZED;
+    assert_int_equal(p.client.auth_failure, expected);
+    assert_false(p.client.ready);
+    assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_CLOSING);
+    pair_free(&p);
+  }
+}
+
+/* The server answers with each condition it can decide on: from the host
+ * (account-disabled, credentials-expired, temporary-auth-failure,
+ * not-authorized, invalid-authzid through authorize), from the protocol
+ * (aborted, incorrect-encoding, invalid-mechanism, malformed-request,
+ * encryption-required) and from the mechanism (mechanism-too-weak is a
+ * client's refusal, tested with the SASL module). */
+static xmppim_sasl_condition host_says;
+static xmppim_sasl_condition deny_plain(const char *a, const char *pw, const char *z, void *ud) {
+  (void)a;
+  (void)pw;
+  (void)z;
+  (void)ud;
+  return host_says;
+}
+static xmppim_sasl_condition deny_authz(const char *a, const char *z, void *ud) {
+  (void)a;
+  (void)z;
+  (void)ud;
+  return XMPPIM_SASL_COND_INVALID_AUTHZID;
+}
+static const char *server_answer(xmppim_options *so, const char *auth_xml, int secure) {
+  static char out[4096];
+  xmppim_callbacks *cb;
+  assert_int_equal(xmppim_callbacks_new(&cb), 0);
+  xmppim_callbacks_set_sasl_plain(cb, deny_plain);
+  xmppim_callbacks_set_sasl_authorize(cb, deny_authz);
+  xmppim_session *srv;
+  assert_int_equal(xmppim_session_server_new(&srv, "example.com", cb, NULL, so, NULL), 0);
+  xmppim_callbacks_free(cb);
+  if (secure) assert_int_equal(xmppim_session_tls_established(srv, NULL), 0); /* direct TLS */
+  const char *hdr = "<stream:stream to='example.com' version='1.0' xmlns='jabber:client' "
+                    "xmlns:stream='http://etherx.jabber.org/streams'>";
+  assert_true(xmppim_session_feed(srv, hdr, strlen(hdr)) > 0);
+  const char *data;
+  xmppim_session_consumed(srv, xmppim_session_output(srv, &data));
+  xmppim_session_feed(srv, auth_xml, strlen(auth_xml));
+  size_t n = xmppim_session_output(srv, &data);
+  snprintf(out, sizeof(out), "%.*s", (int)n, data);
+  xmppim_session_free(srv);
+  return out;
+}
+static void server_sends_every_sasl_failure(void **state) {
+  (void)state;
+  /* PLAIN "\0juliet\0pw" and with authzid "romeo@example.com". */
+  const char *plain = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGp1bGlldABwdw==</auth>";
+  const char *plain_authz = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                            "cm9tZW9AZXhhbXBsZS5jb20AanVsaWV0AHB3</auth>";
+  static const xmppim_sasl_condition from_host[] = {
+    XMPPIM_SASL_COND_ACCOUNT_DISABLED, XMPPIM_SASL_COND_CREDENTIALS_EXPIRED,
+    XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE, XMPPIM_SASL_COND_NOT_AUTHORIZED};
+  char want[160];
+  for (size_t i = 0; i < 4; i++) {
+    host_says = from_host[i];
+    snprintf(want, sizeof(want), "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><%s/></failure>",
+             xmppim_sasl_condition_name(from_host[i]));
+    assert_string_equal(server_answer(NULL, plain, 1), want);
+  }
+  host_says = XMPPIM_SASL_COND_NONE;
+  assert_string_equal(server_answer(NULL, plain_authz, 1),
+                      "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><invalid-authzid/></failure>");
+  assert_string_equal(server_answer(NULL, "<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", 1),
+                      "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><aborted/></failure>");
+  assert_string_equal(server_answer(NULL, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>*</auth>", 1),
+                      "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><incorrect-encoding/></failure>");
+  assert_string_equal(server_answer(NULL, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='DIGEST-MD5'/>", 1),
+                      "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><invalid-mechanism/></failure>");
+  assert_string_equal(server_answer(NULL, "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>AA==</response>", 1),
+                      "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><malformed-request/></failure>");
+  /* PLAIN without the NUL separators. */
+  assert_string_equal(server_answer(NULL, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>anVsaWV0</auth>", 1),
+                      "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><malformed-request/></failure>");
+  xmppim_options *so = options_with(0, 1);
+  assert_string_equal(server_answer(so, plain, 0),
+                      "<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><encryption-required/></failure>");
+  xmppim_options_free(so);
+}
+
 /* C4.4-b: close, wait for the peer's close tag, then both are closed. */
 static void clean_close(void **state) {
   (void)state;
@@ -557,6 +683,9 @@ int main(void) {
     cmocka_unit_test(backpressure_slow_reader),
     cmocka_unit_test(iq_tracking),
     cmocka_unit_test(every_stream_error),
+    cmocka_unit_test(stream_error_with_app_condition),
+    cmocka_unit_test(client_reads_every_sasl_failure),
+    cmocka_unit_test(server_sends_every_sasl_failure),
     cmocka_unit_test(clean_close),
     cmocka_unit_test(keepalive),
     cmocka_unit_test(callbacks_cannot_reenter),
