@@ -443,14 +443,18 @@ static void sax_end_element(void *ud, const xmlChar *localname, const xmlChar *p
 }
 
 /* Where a run of whitespace at stream level ends in the input. It starts
- * where the last depth-1 event ended; libxml2 calls back sometimes with its
- * cursor past the run and sometimes still at its start, so in the second
- * case the run's raw bytes (CR LF counts once in `chars`) are measured in
- * libxml2's buffer. */
+ * where the last depth-1 event ended; libxml2's cursor at the callback may
+ * be at the run's start, inside it or past it, so the run is measured in
+ * libxml2's buffer: `chars` characters after line-end normalization (CR LF
+ * counts once). */
 static uint64_t whitespace_end(xmppim_parser *p, size_t chars) {
-  uint64_t pos = position(p);
-  if (pos > p->boundary) return pos;
-  const xmlChar *c = p->ctxt->input->cur, *e = p->ctxt->input->end;
+  const xmlParserInputPtr in = p->ctxt->input;
+  uint64_t base_pos = (uint64_t)in->consumed;
+  if (p->boundary < base_pos || p->boundary - base_pos > (uint64_t)(in->end - in->base)) {
+    uint64_t pos = position(p); /* the run left the buffer: the best we know */
+    return pos > p->boundary ? pos : p->boundary;
+  }
+  const xmlChar *c = in->base + (p->boundary - base_pos), *e = in->end;
   size_t i = 0, seen = 0;
   int last_cr = 0;
   while (c + i < e && is_xml_space(c[i]) && (seen < chars || (last_cr && c[i] == '\n'))) {
@@ -458,7 +462,7 @@ static uint64_t whitespace_end(xmppim_parser *p, size_t chars) {
     last_cr = c[i] == '\r';
     i++;
   }
-  return pos + i;
+  return p->boundary + i;
 }
 
 static void sax_characters(void *ud, const xmlChar *s, int len) {
