@@ -4,7 +4,6 @@
  * sides have, bind a resource, and hand the stream over as ready.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "session/session_impl.h"
@@ -42,23 +41,12 @@ int xmppim_client_open(xmppim_session *s) {
   return xmppim_session_write_str(s, header);
 }
 
-/* "1.0", "01.000": major and minor as numbers (C4.7.5-c). -1 when malformed. */
-static long version_major(const char *v, long *minor) {
-  char *end;
-  long major = strtol(v, &end, 10);
-  if (end == v || *end != '.' || major < 0) return -1;
-  const char *m = end + 1;
-  *minor = strtol(m, &end, 10);
-  if (end == m || *end || *minor < 0) return -1;
-  return major;
-}
-
 int xmppim_client_on_header(xmppim_session *s, const xmppim_stream_header *h) {
   if (!h->default_ns || strcmp(h->default_ns, NS_CLIENT) != 0) {
     xmppim_session_fail(s, XMPPIM_STREAM_INVALID_NAMESPACE, "the server's content namespace is not jabber:client");
     return XMPPIM_ERR_PAUSE;
   }
-  long minor = 0, major = h->version ? version_major(h->version, &minor) : 0;
+  long minor = 0, major = h->version ? xmppim_session_version_major(h->version, &minor) : 0;
   if (major < 1) {
     /* C4.7.5-d/e: no version means 0.9, without features; we need 1.0. */
     xmppim_session_fail(s, XMPPIM_STREAM_UNSUPPORTED_VERSION, "the server does not speak XMPP 1.0");

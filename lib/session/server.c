@@ -75,12 +75,15 @@ int xmppim_server_on_header(xmppim_session *s, const xmppim_stream_header *h) {
   if (!h->to || xmppim_jid_prep(h->to, strlen(h->to), to, sizeof(to), &need) != 0 ||
       strcmp(to, s->domain) != 0)
     return fail(s, XMPPIM_STREAM_HOST_UNKNOWN, "this server does not serve that domain");
-  if (!h->version || h->version[0] < '1' || h->version[0] > '9')
+  /* C4.7.5-b/c/d: numbers, not strings; we speak 1.0 and answer 1.0 to
+   * anything from 1.0 up; a header without version is 0.9, not spoken here. */
+  long minor = 0;
+  if (!h->version || xmppim_session_version_major(h->version, &minor) < 1)
     return fail(s, XMPPIM_STREAM_UNSUPPORTED_VERSION, "XMPP 1.0 is required");
   /* C4.3.3-b, C4.7.3-a: a fresh, unpredictable id for every header. */
   int rv = xmppim_session_random_hex(s->stream_id, 16);
   if (rv) return rv;
-  const char *lang = h->lang && h->lang[0] && strlen(h->lang) < sizeof(s->peer_lang) ? h->lang : s->opt.lang;
+  const char *lang = h->lang && xmppim_session_lang_ok(h->lang) ? h->lang : s->opt.lang;
   char header[512];
   snprintf(header, sizeof(header), "<?xml version='1.0'?><stream:stream from='%s' id='%s' version='1.0'",
            s->domain, s->stream_id);

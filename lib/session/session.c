@@ -7,6 +7,7 @@
 #include <gnutls/gnutls.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <xmppim/errors.h>
@@ -33,6 +34,9 @@ void xmppim_session_log(xmppim_session *s, xmppim_log_level level, const char *f
 /* Appends to the output. Never refuses for size: what the session must say
  * is never dropped; the limit is applied to new work (feed, send). */
 int xmppim_session_write(xmppim_session *s, const char *data, size_t len) {
+  /* C4.4-b: after our close tag nothing more is sent; what the session
+   * would still say (answers to stanzas that arrive meanwhile) is not said. */
+  if (s->close_sent) return 0;
   int rv = xmppim_buf_append(&s->out, data, len);
   if (rv == 0) s->bytes_sent += len;
   return rv;
@@ -61,6 +65,7 @@ int xmppim_session_write_attr(xmppim_session *s, const char *name, const char *v
 }
 
 int xmppim_session_write_stanza(xmppim_session *s, const xmppim_stanza *st) {
+  if (s->close_sent) return 0;
   size_t before = s->out.len;
   int rv = xmppim_stanza_write(st, NS_CLIENT, &s->out);
   if (rv == 0) s->bytes_sent += s->out.len - before;
@@ -86,6 +91,32 @@ int xmppim_session_random_hex(char *out, size_t bytes) {
   return 0;
 }
 
+/* "1.0", "01.000": major and minor as numbers (C4.7.5-c). -1 when malformed. */
+long xmppim_session_version_major(const char *v, long *minor) {
+  char *end;
+  if (*v < '0' || *v > '9') return -1;
+  long major = strtol(v, &end, 10);
+  if (end == v || *end != '.' || major < 0) return -1;
+  const char *m = end + 1;
+  if (*m < '0' || *m > '9') return -1;
+  *minor = strtol(m, &end, 10);
+  if (end == m || *end || *minor < 0) return -1;
+  return major;
+}
+
+/* A language tag as BCP 47 writes them: letters, digits and hyphens, at most
+ * 35 characters (C4.7.4-c), starting with a letter. */
+int xmppim_session_lang_ok(const char *lang) {
+  size_t n = strlen(lang);
+  if (n == 0 || n > 35 || !((lang[0] >= 'a' && lang[0] <= 'z') || (lang[0] >= 'A' && lang[0] <= 'Z')))
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = lang[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) return 0;
+  }
+  return 1;
+}
+
 /* ---- ending ---- */
 
 /* The session is over: tell the host once, drop pending work. */
@@ -99,6 +130,7 @@ void xmppim_session_finish(xmppim_session *s, xmppim_stream_condition cond) {
 
 void xmppim_session_send_close(xmppim_session *s) {
   xmppim_session_write_str(s, "</stream:stream>");
+  s->close_sent = 1;
 }
 
 static void session_fail_app(xmppim_session *s, xmppim_stream_condition cond, const char *text,
@@ -116,6 +148,11 @@ static void session_fail_app(xmppim_session *s, xmppim_stream_condition cond, co
   if (s->fatal || s->phase == PHASE_CLOSED) return;
   s->fatal = 1;
   s->condition = cond;
+  if (s->phase == PHASE_TLS) {
+    /* Inside the handshake no XML may be sent (C5.4.3.1-a): just end. */
+    xmppim_session_finish(s, cond);
+    return;
+  }
   snprintf(s->error_text, sizeof(s->error_text), "%s", text ? text : "");
   xmppim_session_log(s, XMPPIM_LOG_WARNING, "stream error %s: %s",
                      xmppim_stream_condition_name(cond), s->error_text);
@@ -153,7 +190,8 @@ static int session_new(xmppim_session **out, xmppim_role role, const xmppim_call
 
 static int parser_on_header(void *ud, const xmppim_stream_header *h) {
   xmppim_session *s = ud;
-  if (h->lang) snprintf(s->peer_lang, sizeof(s->peer_lang), "%s", h->lang);
+  /* Only a real language tag is remembered and stamped on stanzas (C4.7.4-c/d). */
+  snprintf(s->peer_lang, sizeof(s->peer_lang), "%s", h->lang && xmppim_session_lang_ok(h->lang) ? h->lang : "");
   int rv = s->role == XMPPIM_ROLE_CLIENT ? xmppim_client_on_header(s, h)
                                          : xmppim_server_on_header(s, h);
   return rv;
@@ -549,6 +587,7 @@ int xmppim_session_tls_established(xmppim_session *s, const xmppim_sasl_channel_
   if (s->phase != PHASE_TLS) return 0; /* direct TLS: nothing was said yet */
   /* C5.4.3.3-a: forget what was learnt before TLS. */
   s->stream_id[0] = '\0';
+  s->peer_lang[0] = '\0';
   s->phase = PHASE_AWAIT_HEADER;
   if (s->role == XMPPIM_ROLE_CLIENT) return xmppim_client_open(s);
   return 0;
@@ -596,6 +635,12 @@ uint64_t xmppim_session_next_deadline(const xmppim_session *s) {
 int xmppim_session_close(xmppim_session *s) {
   if (!s) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (s->phase == PHASE_CLOSING || s->phase == PHASE_CLOSED || s->fatal) return XMPPIM_ERR_INVALID_STATE;
+  if (s->phase == PHASE_TLS) {
+    /* C5.4.3.1-a, C5.4.3.2-a: no XML inside an unfinished handshake; the
+     * connection is simply dropped. */
+    xmppim_session_finish(s, XMPPIM_STREAM_OK);
+    return 0;
+  }
   xmppim_session_send_close(s);
   s->phase = PHASE_CLOSING;
   s->close_deadline = s->now + s->opt.close_timeout;

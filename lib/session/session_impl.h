@@ -93,6 +93,7 @@ struct xmppim_session {
   int in_callback;
   int stop_feed; /* end this feed after the current element (STARTTLS) */
   int fatal;     /* the stream failed: feed refuses input */
+  int close_sent; /* our </stream:stream> is out: nothing more may follow */
   xmppim_stream_condition condition;
   char error_text[160];
   xmppim_stanza *peer_app_condition; /* copy of the peer's stream error detail */
@@ -148,6 +149,8 @@ void xmppim_session_fail(xmppim_session *s, xmppim_stream_condition cond, const 
 void xmppim_session_finish(xmppim_session *s, xmppim_stream_condition cond);
 void xmppim_session_send_close(xmppim_session *s);
 int xmppim_session_random_hex(char *out, size_t bytes);
+long xmppim_session_version_major(const char *version, long *minor);
+int xmppim_session_lang_ok(const char *lang);
 int xmppim_session_send_sasl(xmppim_session *s, const char *element, const char *mechanism,
                              const unsigned char *payload, size_t len, int always_payload);
 int xmppim_session_decode_sasl(xmppim_session *s, const xmppim_stanza *el, unsigned char **out,
