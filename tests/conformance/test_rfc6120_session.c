@@ -292,6 +292,7 @@ static void C4_3_3_a_restart_without_close_tag(void **state) {
   assert_int_equal(count(p.client.transcript, CLOSE), 0);
   assert_int_equal(count(p.server.transcript, CLOSE), 0);
   finish(&p);
+  p = (pair){0};
   /* The server, by hand: after <success/>, the same connection carries a
    * new header, answered as such. */
   const char *out = server_authenticated(&p, NO_TLS);
@@ -762,6 +763,432 @@ static void C4_8_4_a_and_C4_8_4_b_other_first_level_elements(void **state) {
   }
 }
 
+
+/* ======================================================================
+ * STARTTLS (section 5)
+ * ====================================================================== */
+
+/* Moves bytes both ways until neither side has anything to say, like
+ * pair_pump(), but keeps each direction's bytes apart, lets `hook` rewrite
+ * what goes over (it returns the new length, or -1 to leave it), and tells
+ * both sessions the time after every move (now += tick, when tick > 0). */
+typedef struct relay_log {
+  char c2s[65536], s2c[65536];
+  size_t c2s_len, s2c_len;
+} relay_log;
+
+typedef long (*relay_hook)(int to_server, const char *in, size_t n, char *out, size_t cap, void *ud);
+
+static void log_append(char *buf, size_t *len, size_t cap, const char *data, size_t n) {
+  if (n > cap - 1 - *len) n = cap - 1 - *len;
+  memcpy(buf + *len, data, n);
+  *len += n;
+  buf[*len] = '\0';
+}
+
+static size_t relay_move(pair_side *from, pair_side *to, int to_server, relay_log *log, relay_hook hook,
+                         void *ud) {
+  static char rewritten[16384];
+  const char *data;
+  size_t n = xmppim_session_output(from->s, &data);
+  if (!n) return 0;
+  const char *feed = data;
+  size_t feed_len = n;
+  long r = hook ? hook(to_server, data, n, rewritten, sizeof(rewritten), ud) : -1;
+  if (r >= 0) {
+    feed = rewritten;
+    feed_len = (size_t)r;
+  }
+  size_t used = feed_len;
+  if (xmppim_session_want_read(to->s)) {
+    long fed = xmppim_session_feed(to->s, feed, feed_len);
+    if (fed == XMPPIM_ERR_BACKPRESSURE) return 0;
+    if (fed >= 0 && r < 0) used = (size_t)fed;
+  }
+  if (to_server)
+    log_append(log->c2s, &log->c2s_len, sizeof(log->c2s), feed, used);
+  else
+    log_append(log->s2c, &log->s2c_len, sizeof(log->s2c), feed, used);
+  xmppim_session_consumed(from->s, r >= 0 ? n : used);
+  return n;
+}
+
+static void relay(pair *p, relay_log *log, relay_hook hook, void *ud, uint64_t *now, uint64_t tick) {
+  for (int round = 0; round < 10000; round++) {
+    if (p->client.ready && p->server.ready) tick = 0; /* keepalives from here on */
+    size_t moved = relay_move(&p->client, &p->server, 1, log, hook, ud);
+    if (tick) {
+      *now += tick;
+      assert_int_equal(xmppim_session_timeout(p->client.s, *now), 0);
+      assert_int_equal(xmppim_session_timeout(p->server.s, *now), 0);
+    }
+    moved += relay_move(&p->server, &p->client, 0, log, hook, ud);
+    if (tick) {
+      *now += tick;
+      assert_int_equal(xmppim_session_timeout(p->client.s, *now), 0);
+      assert_int_equal(xmppim_session_timeout(p->server.s, *now), 0);
+    }
+    if (p->client.starttls && p->server.starttls && !xmppim_session_want_write(p->server.s)) {
+      p->client.starttls = p->server.starttls = 0;
+      assert_int_equal(xmppim_session_tls_established(p->server.s, NULL), 0);
+      assert_int_equal(xmppim_session_tls_established(p->client.s, NULL), 0);
+      moved++;
+    }
+    if (!moved) return;
+  }
+  fail_msg("the relay never went quiet");
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Nonzero when `seg` (n bytes) has whitespace outside a tag: before its
+ * first element, between two elements or after the last. */
+static int whitespace_between_elements(const char *seg, size_t n) {
+  int in_tag = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (seg[i] == '<') in_tag = 1;
+    else if (seg[i] == '>') in_tag = 0;
+    else if (!in_tag && is_ws(seg[i])) return 1;
+  }
+  return 0;
+}
+
+/* The bytes from the first `from` on to the first `to` after it (excluded). */
+static size_t segment(const char *text, const char *from, const char *to, const char **start) {
+  *start = strstr(text, from);
+  if (!*start) fail_msg("no %s in %s", from, text);
+  const char *end = strstr(*start + 1, to);
+  if (!end) fail_msg("no %s after %s in %s", to, from, text);
+  return (size_t)(end - *start);
+}
+
+/* C5.2-a: STARTTLS is driven to the end by both sides: the client asks,
+ * the server proceeds, both hand over to the TLS engine at the same point
+ * and restart (the full logins are in login_each_mechanism_over_tls in
+ * tests/unit/test_session.c). */
+static void C5_2_a_starttls_negotiated(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 1}, NO_TLS);
+  take(&p.client);
+  const char *out = exchange(&p.client, SERVER_HEADER("s1") "<stream:features><starttls xmlns='" NS_TLS
+                                        "'/><mechanisms xmlns='" NS_SASL "'><mechanism>SCRAM-SHA-1</mechanism>"
+                                        "</mechanisms></stream:features>");
+  assert_string_equal(out, STARTTLS);
+  assert_string_equal(exchange(&p.client, PROCEED), "");
+  assert_true(p.client.starttls);
+  assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_TLS);
+  server_opened(&p, NO_TLS);
+  finish(&p);
+  char pre[4096];
+  server_after_tls(&p, NO_TLS, HEADER, pre, sizeof(pre));
+  assert_true(xmppim_session_is_secure(p.server.s));
+  finish(&p);
+}
+
+/* C5.3.1-a: STARTTLS that must be negotiated is offered with <required/>
+ * and alone. C4.3.2-b: a client that can do TLS negotiates it first; one
+ * that cannot does not go on to SASL past a mandatory STARTTLS (whether it
+ * is marked required or is the only feature). */
+static void C5_3_1_a_required_starttls_offered_alone(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, NO_TLS, (opt_spec){.require_tls = 1});
+  const char *out = exchange(&p.server, HEADER);
+  assert_string_equal(after_header(out), "<stream:features><starttls xmlns='" NS_TLS
+                                         "'><required/></starttls></stream:features>");
+  finish(&p);
+}
+
+static void C4_3_2_b_client_negotiates_mandatory_feature(void **state) {
+  (void)state;
+  static const char *const features[] = {
+    "<stream:features><starttls xmlns='" NS_TLS "'><required/></starttls><mechanisms xmlns='" NS_SASL
+    "'><mechanism>PLAIN</mechanism><mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>",
+    "<stream:features><starttls xmlns='" NS_TLS "'/></stream:features>",
+  };
+  for (size_t i = 0; i < 2; i++) {
+    char in[1024];
+    snprintf(in, sizeof(in), "%s%s", SERVER_HEADER("s1"), features[i]);
+    pair p = {.tls_shim = 1};
+    start(&p, ACCOUNT, PLAIN_OK, NO_TLS);
+    take(&p.client);
+    assert_string_equal(exchange(&p.client, in), STARTTLS);
+    finish(&p);
+    p = (pair){0}; /* no TLS engine on the client */
+    start(&p, ACCOUNT, PLAIN_OK, NO_TLS);
+    take(&p.client);
+    const char *out = exchange(&p.client, in);
+    assert_null(strstr(out, "<auth"));
+    assert_false(p.client.ready);
+    assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_CLOSING);
+    finish(&p);
+  }
+}
+
+/* C5.3.2-a: after TLS the client restarts at once with a new header (no
+ * close tag), and the server reads a new stream. */
+static void C5_3_2_a_restart_after_tls(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 1}, NO_TLS);
+  take(&p.client);
+  exchange(&p.client, SERVER_HEADER("s1") "<stream:features><starttls xmlns='" NS_TLS "'/></stream:features>");
+  exchange(&p.client, PROCEED);
+  assert_int_equal(xmppim_session_tls_established(p.client.s, NULL), 0);
+  const char *out = take(&p.client);
+  assert_true(starts_with(out, "<?xml version='1.0'?><stream:stream "));
+  assert_string_equal(attr_in(out, "stream:stream", "to"), "example.com");
+  assert_null(strstr(out, CLOSE));
+  assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_OPENING);
+  finish(&p);
+  char pre[4096];
+  out = server_after_tls(&p, NO_TLS, HEADER, pre, sizeof(pre));
+  assert_true(starts_with(out, "<?xml version='1.0'?><stream:stream "));
+  finish(&p);
+}
+
+/* C5.3.3-a: no whitespace from the client's <starttls/> through the
+ * server's <proceed/>; C6.3.5-a: none from <auth/> through <success/>.
+ * Keepalives are on (every 1 s) on both sides and time is told to both
+ * after every move (5 s later each time) through the whole login. */
+static void C5_3_3_a_and_C6_3_5_a_no_whitespace_in_tls_and_sasl(void **state) {
+  (void)state;
+  static relay_log log;
+  memset(&log, 0, sizeof(log));
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 1, .keepalive = 1000}, (opt_spec){.require_tls = 0, .keepalive = 1000});
+  uint64_t now = 0;
+  relay(&p, &log, NULL, NULL, &now, 5000);
+  assert_true(p.client.ready);
+  assert_true(p.server.ready);
+  assert_int_equal(xmppim_session_mechanism(p.client.s), XMPPIM_SASL_MECH_SCRAM_SHA_256);
+  const char *seg;
+  size_t n = segment(log.c2s, "<starttls", "<?xml", &seg);
+  assert_int_equal(n, strlen(STARTTLS));
+  assert_non_null(strstr(log.s2c, "</stream:features>" PROCEED "<?xml"));
+  n = segment(log.c2s, "<auth", "<?xml", &seg);
+  assert_false(whitespace_between_elements(seg, n));
+  assert_true(count(log.c2s, "<response") >= 1);
+  const char *features_end = strstr(strstr(log.s2c, PROCEED), "</stream:features>");
+  n = segment(features_end, "</stream:features>", "<?xml", &seg);
+  assert_non_null(strstr(seg, "<challenge"));
+  assert_false(whitespace_between_elements(seg, n));
+  /* The keepalives were really on: the ready stream gets them. */
+  now += 5000;
+  xmppim_session_timeout(p.client.s, now);
+  assert_string_equal(take(&p.client), " ");
+  finish(&p);
+}
+
+/* C5.3.4-a: a client finishes STARTTLS before SASL: with both offered it
+ * asks for TLS only, and sends nothing more until TLS is up. */
+static void C5_3_4_a_tls_before_sasl(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 0, .plain_without_tls = 1}, NO_TLS);
+  take(&p.client);
+  assert_string_equal(exchange(&p.client, SERVER_HEADER("s1") "<stream:features><mechanisms xmlns='" NS_SASL
+                                          "'><mechanism>PLAIN</mechanism></mechanisms><starttls xmlns='" NS_TLS
+                                          "'/></stream:features>"),
+                      STARTTLS);
+  assert_string_equal(exchange(&p.client, PROCEED), "");
+  assert_int_equal(xmppim_session_timeout(p.client.s, 100000), 0);
+  assert_string_equal(take(&p.client), "");
+  finish(&p);
+}
+
+/* C5.4.1-a: TLS available: <starttls/> in its namespace, empty, or with an
+ * empty <required/> when mandatory; not available: not offered. */
+static void C5_4_1_a_starttls_advertised(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, NO_TLS, NO_TLS);
+  const char *out = exchange(&p.server, HEADER);
+  assert_true(starts_with(after_header(out), "<stream:features><starttls xmlns='" NS_TLS "'/><mechanisms "));
+  finish(&p);
+  p = (pair){.tls_shim = 1};
+  start(&p, ACCOUNT, NO_TLS, (opt_spec){.require_tls = 1});
+  out = exchange(&p.server, HEADER);
+  assert_true(starts_with(after_header(out), "<stream:features><starttls xmlns='" NS_TLS "'><required/></starttls>"));
+  finish(&p);
+  p = (pair){0};
+  out = server_opened(&p, NO_TLS);
+  assert_null(strstr(out, "starttls"));
+  finish(&p);
+}
+
+/* C5.4.2.1-b: <starttls/> is answered with <proceed/> or <failure/> in the
+ * TLS namespace (both answers checked byte for byte here and in
+ * C5.4.2.2-a). */
+static void C5_4_2_1_b_starttls_answered_in_tls_namespace(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, NO_TLS, NO_TLS);
+  exchange(&p.server, HEADER);
+  assert_string_equal(exchange(&p.server, STARTTLS), "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  assert_int_equal(xmppim_session_state_get(p.server.s), XMPPIM_STATE_TLS);
+  finish(&p);
+}
+
+/* C5.4.2.2-a: <starttls/> when it was not offered (no TLS engine, or
+ * already secure) gets <failure/>, and the stream is closed; a client told
+ * <failure/> closes too. */
+static void assert_tls_failure_and_close(pair_side *server, const char *out) {
+  assert_string_equal(out, "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>" CLOSE);
+  assert_false(xmppim_session_want_read(server->s));
+  assert_true(server->closed);
+}
+
+static void C5_4_2_2_a_unoffered_starttls_fails_and_closes(void **state) {
+  (void)state;
+  pair p = {0};
+  server_opened(&p, NO_TLS);
+  assert_tls_failure_and_close(&p.server, exchange(&p.server, STARTTLS));
+  finish(&p);
+  char pre[4096];
+  server_after_tls(&p, NO_TLS, HEADER, pre, sizeof(pre));
+  assert_tls_failure_and_close(&p.server, exchange(&p.server, STARTTLS));
+  finish(&p);
+  p = (pair){.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 1}, NO_TLS);
+  take(&p.client);
+  exchange(&p.client, SERVER_HEADER("s1") "<stream:features><starttls xmlns='" NS_TLS "'/></stream:features>");
+  assert_string_equal(exchange(&p.client, "<failure xmlns='" NS_TLS "'/>"), CLOSE);
+  assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_CLOSING);
+  finish(&p);
+}
+
+/* C5.4.2.3-a: the handshake starts right after the '>' of <proceed/>: the
+ * server stops reading after the client's <starttls/>, the client after
+ * <proceed/>; what follows is the TLS engine's. */
+static void C5_4_2_3_a_tls_starts_after_proceed(void **state) {
+  (void)state;
+  static const char hello[] = "\x16\x03\x01\x00\x05hello";
+  char in[256];
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 1}, NO_TLS);
+  exchange(&p.server, HEADER);
+  snprintf(in, sizeof(in), "%s%s", STARTTLS, hello);
+  assert_int_equal(pair_feed_raw(&p.server, in), (long)strlen(STARTTLS));
+  assert_string_equal(take(&p.server), PROCEED);
+  assert_int_equal(pair_feed_raw(&p.server, hello), XMPPIM_ERR_INVALID_STATE);
+  take(&p.client);
+  exchange(&p.client, SERVER_HEADER("s1") "<stream:features><starttls xmlns='" NS_TLS "'/></stream:features>");
+  snprintf(in, sizeof(in), "%s%s", PROCEED, hello);
+  assert_int_equal(pair_feed_raw(&p.client, in), (long)strlen(PROCEED));
+  assert_int_equal(pair_feed_raw(&p.client, hello), XMPPIM_ERR_INVALID_STATE);
+  finish(&p);
+}
+
+/* C5.4.3.1-a: no XML at all while the handshake runs: no stanza, no
+ * keepalive, and ending the session then (C5.4.3.2-a: the handshake
+ * failed) writes no close tag into the TLS channel either. */
+static void C5_4_3_1_a_and_C5_4_3_2_a_no_xml_during_handshake(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 1, .keepalive = 1000}, (opt_spec){.require_tls = 0, .keepalive = 1000});
+  uint64_t now = 0;
+  /* Up to the handshake, without running it. */
+  for (int i = 0; i < 10 && !(p.client.starttls && p.server.starttls); i++) {
+    const char *data;
+    size_t n = xmppim_session_output(p.client.s, &data);
+    if (n) {
+      long used = xmppim_session_feed(p.server.s, data, n);
+      assert_true(used > 0);
+      xmppim_session_consumed(p.client.s, (size_t)used);
+    }
+    n = xmppim_session_output(p.server.s, &data);
+    if (n) {
+      long used = xmppim_session_feed(p.client.s, data, n);
+      assert_true(used > 0);
+      xmppim_session_consumed(p.server.s, (size_t)used);
+    }
+  }
+  assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_TLS);
+  assert_int_equal(xmppim_session_state_get(p.server.s), XMPPIM_STATE_TLS);
+  pair_side *sides[2] = {&p.client, &p.server};
+  xmppim_stanza *m = stanza("message");
+  for (int i = 0; i < 2; i++) {
+    assert_string_equal(take(sides[i]), "");
+    assert_int_equal(xmppim_session_send(sides[i]->s, m), XMPPIM_ERR_INVALID_STATE);
+    now += 60000;
+    xmppim_session_timeout(sides[i]->s, now);
+    assert_string_equal(take(sides[i]), "");
+  }
+  /* The handshake failed: the host ends both sessions. */
+  char wrote[2][256];
+  for (int i = 0; i < 2; i++) {
+    xmppim_session_close(sides[i]->s);
+    keep(wrote[i], sizeof(wrote[i]), take(sides[i]));
+  }
+  if (wrote[0][0] || wrote[1][0])
+    fail_msg("closed during the handshake, the client wrote '%s' and the server '%s'", wrote[0], wrote[1]);
+  finish(&p);
+}
+
+/* C5.4.3.3-a: after TLS nothing learnt before it counts: the stream id is
+ * gone until the new header, and what the client's first header said
+ * (from, xml:lang) is not applied to the new stream or its stanzas. */
+static void C5_4_3_3_a_pre_tls_state_forgotten(void **state) {
+  (void)state;
+  char pre[4096];
+  pair p = {0};
+  p.tls_shim = 1;
+  start(&p, ACCOUNT, NO_TLS, PLAIN_OK);
+  exchange(&p.server, CLIENT_HEADER(" from='" ACCOUNT "' to='example.com' version='1.0' xml:lang='de'"));
+  assert_non_null(xmppim_session_stream_id(p.server.s));
+  assert_string_equal(exchange(&p.server, STARTTLS), PROCEED);
+  assert_int_equal(xmppim_session_tls_established(p.server.s, NULL), 0);
+  assert_null(xmppim_session_stream_id(p.server.s));
+  const char *out = exchange(&p.server, HEADER);
+  keep(pre, sizeof(pre), out);
+  assert_null(attr_in(pre, "stream:stream", "to"));
+  assert_string_equal(attr_in(pre, "stream:stream", "xml:lang"), "en");
+  /* What was offered before TLS is recomputed: PLAIN only now. */
+  assert_non_null(strstr(pre, "<mechanism>PLAIN</mechanism>"));
+  assert_string_equal(exchange(&p.server, AUTH_PLAIN), SUCCESS);
+  exchange(&p.server, HEADER);
+  exchange(&p.server, BIND_IQ("b1", "balcony"));
+  assert_true(p.server.ready);
+  assert_string_equal(exchange(&p.server, "<message to='romeo@example.net'><body>hi</body></message>"), "");
+  if (strstr(p.server.last_stanza, "xml:lang='de'"))
+    fail_msg("the pre-TLS header's xml:lang was applied after TLS: %s", p.server.last_stanza);
+  finish(&p);
+  /* The client forgets the server's pre-TLS stream id. */
+  p = (pair){.tls_shim = 1};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 1}, NO_TLS);
+  take(&p.client);
+  exchange(&p.client, SERVER_HEADER("before-tls") "<stream:features><starttls xmlns='" NS_TLS "'/></stream:features>");
+  assert_string_equal(xmppim_session_stream_id(p.client.s), "before-tls");
+  exchange(&p.client, PROCEED);
+  assert_int_equal(xmppim_session_tls_established(p.client.s, NULL), 0);
+  assert_null(xmppim_session_stream_id(p.client.s));
+  exchange(&p.client, SERVER_HEADER("after-tls"));
+  assert_string_equal(xmppim_session_stream_id(p.client.s), "after-tls");
+  finish(&p);
+}
+
+/* C5.4.3.3-b: after TLS the server answers the new header with a new id and
+ * features without STARTTLS but with SASL (also when TLS was required). */
+static void C5_4_3_3_b_features_after_tls(void **state) {
+  (void)state;
+  static const opt_spec servers[] = {{.require_tls = 0}, {.require_tls = 1}};
+  for (size_t i = 0; i < 2; i++) {
+    char pre[4096];
+    pair p = {0};
+    const char *out = server_after_tls(&p, servers[i], HEADER, pre, sizeof(pre));
+    char id[64];
+    keep(id, sizeof(id), attr_in(pre, "stream:stream", "id"));
+    assert_string_not_equal(attr_in(out, "stream:stream", "id"), id);
+    assert_string_equal(after_header(out),
+                        "<stream:features><mechanisms xmlns='" NS_SASL "'><mechanism>SCRAM-SHA-256</mechanism>"
+                        "<mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>"
+                        "</stream:features>");
+    finish(&p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(C4_3_2_a_features_follow_header, cleanup),
@@ -788,6 +1215,19 @@ int main(void) {
     cmocka_unit_test_teardown(C4_7_5_d_no_version_means_0_9, cleanup),
     cmocka_unit_test_teardown(C4_8_3_c_unsupported_content_namespace, cleanup),
     cmocka_unit_test_teardown(C4_8_4_a_and_C4_8_4_b_other_first_level_elements, cleanup),
+    cmocka_unit_test_teardown(C5_2_a_starttls_negotiated, cleanup),
+    cmocka_unit_test_teardown(C4_3_2_b_client_negotiates_mandatory_feature, cleanup),
+    cmocka_unit_test_teardown(C5_3_1_a_required_starttls_offered_alone, cleanup),
+    cmocka_unit_test_teardown(C5_3_2_a_restart_after_tls, cleanup),
+    cmocka_unit_test_teardown(C5_3_3_a_and_C6_3_5_a_no_whitespace_in_tls_and_sasl, cleanup),
+    cmocka_unit_test_teardown(C5_3_4_a_tls_before_sasl, cleanup),
+    cmocka_unit_test_teardown(C5_4_1_a_starttls_advertised, cleanup),
+    cmocka_unit_test_teardown(C5_4_2_1_b_starttls_answered_in_tls_namespace, cleanup),
+    cmocka_unit_test_teardown(C5_4_2_2_a_unoffered_starttls_fails_and_closes, cleanup),
+    cmocka_unit_test_teardown(C5_4_2_3_a_tls_starts_after_proceed, cleanup),
+    cmocka_unit_test_teardown(C5_4_3_1_a_and_C5_4_3_2_a_no_xml_during_handshake, cleanup),
+    cmocka_unit_test_teardown(C5_4_3_3_a_pre_tls_state_forgotten, cleanup),
+    cmocka_unit_test_teardown(C5_4_3_3_b_features_after_tls, cleanup),
   };
   return cmocka_run_group_tests_name("rfc6120-session", tests, NULL, NULL);
 }
