@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "pair.h"
+#include "util/base64.h"
 
 #define ACCOUNT PAIR_USER "@" PAIR_DOMAIN
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
@@ -1189,6 +1190,884 @@ static void C5_4_3_3_b_features_after_tls(void **state) {
   }
 }
 
+
+/* ======================================================================
+ * SASL (section 6, and 13.8)
+ * ====================================================================== */
+
+/* A server session with a host of this file's own: PLAIN for juliet (any
+ * case of the name), an authorization policy, and a binding policy. */
+typedef struct registry {
+  char used[32][64]; /* resources bound so far */
+  int n;
+} registry;
+
+typedef struct host {
+  xmppim_session *s;
+  registry *reg;                /* conflicts come from here when set */
+  xmppim_bind_decision decision; /* anything but ACCEPT: said to every request */
+  int may_act_as_romeo;          /* authorize: juliet may be romeo@example.com */
+  int binds;                     /* on_bind calls */
+  char asked[16][128];           /* the full JIDs on_bind was asked about */
+  int ready;
+  char out[8192];
+} host;
+
+static xmppim_sasl_condition host_plain(const char *authcid, const char *password, const char *authzid,
+                                        void *ud) {
+  (void)authzid;
+  (void)ud;
+  const char *want = PAIR_USER;
+  size_t n = strlen(authcid);
+  if (n != strlen(want)) return XMPPIM_SASL_COND_NOT_AUTHORIZED;
+  for (size_t i = 0; i < n; i++) {
+    char c = authcid[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != want[i]) return XMPPIM_SASL_COND_NOT_AUTHORIZED;
+  }
+  return strcmp(password, PAIR_PASSWORD) == 0 ? XMPPIM_SASL_COND_NONE : XMPPIM_SASL_COND_NOT_AUTHORIZED;
+}
+
+static host *current_host; /* the SASL authorize callback gets no session */
+
+static xmppim_sasl_condition host_authorize(const char *authcid, const char *authzid, void *ud) {
+  (void)authcid;
+  (void)ud;
+  if (!authzid || !*authzid) return XMPPIM_SASL_COND_NONE; /* for itself */
+  return current_host && current_host->may_act_as_romeo && strcmp(authzid, "romeo@example.com") == 0
+             ? XMPPIM_SASL_COND_NONE
+             : XMPPIM_SASL_COND_INVALID_AUTHZID;
+}
+
+static xmppim_bind_decision host_bind(xmppim_session *s, const xmppim_jid *jid, void *ud) {
+  (void)s;
+  host *h = ud;
+  if (h->binds < 16) keep(h->asked[h->binds], sizeof(h->asked[0]), xmppim_jid_to_string(jid));
+  h->binds++;
+  if (h->decision != XMPPIM_BIND_ACCEPT) return h->decision;
+  if (!h->reg) return XMPPIM_BIND_ACCEPT;
+  const char *res = xmppim_jid_resource(jid);
+  for (int i = 0; i < h->reg->n; i++)
+    if (strcmp(h->reg->used[i], res) == 0) return XMPPIM_BIND_CONFLICT;
+  if (h->reg->n < 32) keep(h->reg->used[h->reg->n++], sizeof(h->reg->used[0]), res);
+  return XMPPIM_BIND_ACCEPT;
+}
+
+static void host_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
+  (void)s;
+  (void)jid;
+  ((host *)ud)->ready = 1;
+}
+
+static void host_new(host *h, opt_spec spec) {
+  xmppim_callbacks *cb;
+  assert_int_equal(xmppim_callbacks_new(&cb), 0);
+  xmppim_callbacks_set_sasl_plain(cb, host_plain);
+  xmppim_callbacks_set_sasl_authorize(cb, host_authorize);
+  xmppim_callbacks_set_on_bind(cb, host_bind);
+  xmppim_callbacks_set_on_ready(cb, host_ready);
+  spec.plain_without_tls = 1;
+  if (spec.require_tls < 0) spec.require_tls = 0;
+  xmppim_options *o = make_options(spec);
+  int rv = xmppim_session_server_new(&h->s, PAIR_DOMAIN, cb, h, o, NULL);
+  xmppim_callbacks_free(cb);
+  xmppim_options_free(o);
+  assert_int_equal(rv, 0);
+  track((void **)live_sessions, N_SESSIONS, h->s);
+  current_host = h;
+}
+
+static const char *host_exchange(host *h, const char *xml) {
+  xmppim_session_feed(h->s, xml, strlen(xml));
+  const char *data;
+  size_t n = xmppim_session_output(h->s, &data);
+  if (n >= sizeof(h->out)) n = sizeof(h->out) - 1;
+  if (n) memcpy(h->out, data, n);
+  h->out[n] = '\0';
+  xmppim_session_consumed(h->s, n);
+  return h->out;
+}
+
+/* Header, <auth mechanism='PLAIN'> with this payload, restart: returns the
+ * answer to the restart. */
+static const char *host_authenticated(host *h, const char *plain_b64) {
+  host_exchange(h, HEADER);
+  char auth[512];
+  snprintf(auth, sizeof(auth), "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>%s</auth>", plain_b64);
+  assert_string_equal(host_exchange(h, auth), SUCCESS);
+  return host_exchange(h, HEADER);
+}
+
+static void host_free(host *h) {
+  untrack((void **)live_sessions, N_SESSIONS, h->s);
+  xmppim_session_free(h->s);
+  h->s = NULL;
+  current_host = NULL;
+}
+
+/* base64 both ways, for payloads the tests build or read. */
+static const char *b64(const char *text, size_t len) {
+  static char out[1024];
+  xmppim_base64_encode((const unsigned char *)text, len, out, sizeof(out));
+  return out;
+}
+
+static const char *unb64(const char *text, size_t len) {
+  static char out[1024];
+  size_t n = 0;
+  if (xmppim_base64_decode(text, len, (unsigned char *)out, sizeof(out) - 1, &n) != 0)
+    fail_msg("not base64: %.*s", (int)len, text);
+  out[n] = '\0';
+  return out;
+}
+
+/* The text content of the first <name ...>...</name> in `xml`. */
+static const char *content_of(const char *xml, const char *name, size_t *len) {
+  char open[64], close[64];
+  snprintf(open, sizeof(open), "<%s", name);
+  snprintf(close, sizeof(close), "</%s>", name);
+  const char *at = strstr(xml, open);
+  if (!at) fail_msg("no <%s in %s", name, xml);
+  at = strchr(at, '>') + 1;
+  const char *end = strstr(at, close);
+  if (!end) fail_msg("no </%s> in %s", name, xml);
+  *len = (size_t)(end - at);
+  return at;
+}
+
+/* The client, secured with the TLS stand-in by hand, after its new header. */
+static void client_after_tls(pair *p, opt_spec client) {
+  p->tls_shim = 1;
+  start(p, ACCOUNT, client, NO_TLS);
+  take(&p->client);
+  assert_string_equal(exchange(&p->client, SERVER_HEADER("s1") "<stream:features><starttls xmlns='" NS_TLS
+                                                                 "'/></stream:features>"),
+                      STARTTLS);
+  exchange(&p->client, PROCEED);
+  assert_int_equal(xmppim_session_tls_established(p->client.s, NULL), 0);
+  assert_true(starts_with(take(&p->client), "<?xml"));
+}
+
+/* Runs a pair (no TLS) until the server's next output starts with
+ * `prefix`; returns that output, taken from the server and not delivered. */
+static const char *pump_until_server_says(pair *p, const char *prefix) {
+  static char held[4096];
+  for (int round = 0; round < 100; round++) {
+    const char *data;
+    size_t moved = 0, n = xmppim_session_output(p->server.s, &data);
+    if (n && strncmp(data, prefix, strlen(prefix)) == 0) {
+      keep(held, sizeof(held), take(&p->server));
+      return held;
+    }
+    if (n) {
+      long used = xmppim_session_feed(p->client.s, data, n);
+      assert_true(used > 0);
+      xmppim_session_consumed(p->server.s, (size_t)used);
+      moved += (size_t)used;
+    }
+    n = xmppim_session_output(p->client.s, &data);
+    if (n) {
+      long used = xmppim_session_feed(p->server.s, data, n);
+      assert_true(used > 0);
+      xmppim_session_consumed(p->client.s, (size_t)used);
+      moved += (size_t)used;
+    }
+    if (!moved) break;
+  }
+  fail_msg("the server never said %s", prefix);
+  return NULL;
+}
+
+/* C6.2-a: SASL is always negotiated: a client offered no SASL does not go
+ * on to binding (the server side: a bind before SASL is C7.4-a). */
+static void C6_2_a_sasl_mandatory(void **state) {
+  (void)state;
+  pair p = {0};
+  start(&p, ACCOUNT, NO_TLS, NO_TLS);
+  take(&p.client);
+  const char *out = exchange(&p.client, SERVER_HEADER("s1") "<stream:features><bind xmlns='" NS_BIND
+                                                             "'/></stream:features>");
+  assert_null(strstr(out, "<iq"));
+  assert_false(p.client.ready);
+  assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_CLOSING);
+  finish(&p);
+}
+
+/* C6.3.2-a, C6.4.6-c: after <success/> the client sends a new header at
+ * once, without a close tag; the server reads it as a new stream and
+ * answers with a new header (new id) and new features. */
+static void C6_3_2_a_and_C6_4_6_c_restart_after_success(void **state) {
+  (void)state;
+  pair p = {0};
+  client_authenticating(&p, ACCOUNT, NO_TLS);
+  const char *out = exchange(&p.client, SUCCESS);
+  assert_string_equal(out, "<?xml version='1.0'?><stream:stream to='example.com' version='1.0' xml:lang='en' "
+                           "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>");
+  finish(&p);
+  p = (pair){0};
+  char first[4096];
+  keep(first, sizeof(first), server_opened(&p, PLAIN_OK));
+  char old_id[64];
+  keep(old_id, sizeof(old_id), attr_in(first, "stream:stream", "id"));
+  assert_string_equal(exchange(&p.server, AUTH_PLAIN), SUCCESS);
+  assert_null(xmppim_session_stream_id(p.server.s));
+  out = exchange(&p.server, HEADER);
+  assert_string_not_equal(attr_in(out, "stream:stream", "id"), old_id);
+  assert_true(starts_with(after_header(out), "<stream:features><bind "));
+  finish(&p);
+}
+
+/* C6.3.3-a: the client picks by its own preference whatever the server's
+ * order, and never a mechanism it does not have or was not allowed (see
+ * also client_prefers_strongest in tests/unit/test_session.c). */
+static const char *client_picks(unsigned client_mechs, const char *offered) {
+  static char auth[256];
+  pair p = {0};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 0, .plain_without_tls = 1, .mechanisms = client_mechs}, NO_TLS);
+  take(&p.client);
+  char in[1024];
+  snprintf(in, sizeof(in), SERVER_HEADER("s1") "<stream:features><mechanisms xmlns='" NS_SASL "'>%s</mechanisms>"
+                                               "</stream:features>", offered);
+  const char *out = exchange(&p.client, in);
+  const char *mech = strstr(out, "<auth ") ? attr_in(out, "auth", "mechanism") : NULL;
+  keep(auth, sizeof(auth), mech ? mech : "(none)");
+  if (!mech) assert_int_equal(p.client.auth_failure, XMPPIM_SASL_COND_INVALID_MECHANISM);
+  finish(&p);
+  return auth;
+}
+
+static void C6_3_3_a_client_preference_order(void **state) {
+  (void)state;
+  assert_string_equal(client_picks(0, "<mechanism>PLAIN</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
+                                      "<mechanism>SCRAM-SHA-256</mechanism>"),
+                      "SCRAM-SHA-256");
+  assert_string_equal(client_picks(0, "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
+                                      "<mechanism>PLAIN</mechanism>"),
+                      "SCRAM-SHA-256");
+  assert_string_equal(client_picks(0, "<mechanism>PLAIN</mechanism><mechanism>SCRAM-SHA-1</mechanism>"),
+                      "SCRAM-SHA-1");
+  assert_string_equal(client_picks(BIT(XMPPIM_SASL_MECH_SCRAM_SHA_1) | BIT(XMPPIM_SASL_MECH_PLAIN),
+                                   "<mechanism>SCRAM-SHA-256</mechanism><mechanism>PLAIN</mechanism>"
+                                   "<mechanism>SCRAM-SHA-1</mechanism>"),
+                      "SCRAM-SHA-1");
+  /* Not on its list: never tried. -PLUS without channel binding: not usable. */
+  assert_string_equal(client_picks(0, "<mechanism>DIGEST-MD5</mechanism><mechanism>X-OAUTH2</mechanism>"
+                                      "<mechanism>SCRAM-SHA-256-PLUS</mechanism>"),
+                      "(none)");
+  assert_string_equal(client_picks(BIT(XMPPIM_SASL_MECH_SCRAM_SHA_256), "<mechanism>SCRAM-SHA-1</mechanism>"
+                                                                         "<mechanism>PLAIN</mechanism>"),
+                      "(none)");
+}
+
+/* C6.3.4-a: before TLS the server does not offer what it accepts only
+ * after TLS (PLAIN, and the -PLUS variants that need the TLS channel), and
+ * refuses it if asked anyway; after TLS it offers it. */
+static void C6_3_4_a_nothing_offered_before_tls_that_needs_it(void **state) {
+  (void)state;
+  char pre[4096];
+  pair p = {0};
+  const char *out = server_after_tls(&p, NO_TLS, HEADER, pre, sizeof(pre));
+  assert_string_equal(after_header(pre), "<stream:features><starttls xmlns='" NS_TLS "'/><mechanisms xmlns='" NS_SASL
+                                         "'><mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism>"
+                                         "</mechanisms></stream:features>");
+  assert_non_null(strstr(out, "<mechanism>PLAIN</mechanism>"));
+  finish(&p);
+  p = (pair){.tls_shim = 1};
+  start(&p, ACCOUNT, NO_TLS, NO_TLS);
+  exchange(&p.server, HEADER);
+  assert_string_equal(exchange(&p.server, AUTH_PLAIN),
+                      "<failure xmlns='" NS_SASL "'><invalid-mechanism/></failure>");
+  finish(&p);
+}
+
+/* C6.3.5-b: SASL payloads are strict base64 (RFC 4648 section 4): no
+ * whitespace, padding in place, zero padding bits; a client's payloads are
+ * canonical, and it does not take a server's broken one (see also
+ * incorrect_encoding in tests/unit/test_session.c). */
+static void C6_3_5_b_strict_base64(void **state) {
+  (void)state;
+  static const char *const bad[] = {
+    "AGp1bGll dAByMG0zMG15cjBtMzA=",  /* inner space */
+    "AGp1bGlldAByMG0zMG15cjBtMzA",    /* padding missing */
+    "AGp1bGlldAByMG0zMG15cjBtMzB=",   /* non-zero padding bits */
+    "AGp1bGlldAByMG0zMG15cjBtMzA=\n", /* trailing newline */
+  };
+  for (size_t i = 0; i < 4; i++) {
+    pair p = {0};
+    server_opened(&p, PLAIN_OK);
+    char auth[2048];
+    snprintf(auth, sizeof(auth), "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>%s</auth>", bad[i]);
+    const char *out = exchange(&p.server, auth);
+    if (strcmp(out, "<failure xmlns='" NS_SASL "'><incorrect-encoding/></failure>") != 0)
+      fail_msg("payload '%s' got %s", bad[i], out);
+    finish(&p);
+  }
+  /* The client's PLAIN payload is the canonical encoding (checked byte for
+   * byte in client_authenticating); a broken challenge ends its stream. */
+  pair p = {0};
+  client_authenticating(&p, ACCOUNT, NO_TLS);
+  const char *out = exchange(&p.client, "<challenge xmlns='" NS_SASL "'>cj1h b2I=</challenge>");
+  assert_true(starts_with(out, "<stream:error>"));
+  assert_false(p.client.ready);
+  finish(&p);
+}
+
+/* C6.3.8-a: the client sends no authorization identity when it acts for
+ * itself: PLAIN starts with an empty authzid, SCRAM's GS2 header has none. */
+static void C6_3_8_a_client_sends_no_authzid(void **state) {
+  (void)state;
+  pair p = {0};
+  client_authenticating(&p, ACCOUNT "/balcony", NO_TLS); /* PLAIN, byte for byte */
+  finish(&p);
+  p = (pair){0};
+  start(&p, ACCOUNT, NO_TLS, NO_TLS);
+  pair_pump(&p);
+  assert_true(p.client.ready);
+  size_t n;
+  const char *payload = content_of(strstr(p.client.transcript, "<auth "), "auth", &n);
+  const char *first = unb64(payload, n);
+  if (!starts_with(first, "n,,n=juliet,r=") && !starts_with(first, "y,,n=juliet,r="))
+    fail_msg("SCRAM client-first-message: %s", first);
+  finish(&p);
+}
+
+/* C6.3.8-b: an authzid other than the account is refused with
+ * invalid-authzid unless the host allows it (the pair's host has no
+ * policy; see also server_sends_every_sasl_failure in the unit tests). */
+static void C6_3_8_b_authzid_checked(void **state) {
+  (void)state;
+  static const char romeo_z[] = "romeo@example.com\0juliet\0" PAIR_PASSWORD;
+  static const char juliet_z[] = ACCOUNT "\0juliet\0" PAIR_PASSWORD;
+  pair p = {0};
+  server_opened(&p, PLAIN_OK);
+  char auth[2048];
+  snprintf(auth, sizeof(auth), "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>%s</auth>", b64(romeo_z, sizeof(romeo_z) - 1));
+  assert_string_equal(exchange(&p.server, auth), "<failure xmlns='" NS_SASL "'><invalid-authzid/></failure>");
+  snprintf(auth, sizeof(auth), "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>%s</auth>", b64(juliet_z, sizeof(juliet_z) - 1));
+  assert_string_equal(exchange(&p.server, auth), SUCCESS);
+  finish(&p);
+  host h = {0};
+  host_new(&h, NO_TLS);
+  host_exchange(&h, HEADER);
+  snprintf(auth, sizeof(auth), "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>%s</auth>", b64(romeo_z, sizeof(romeo_z) - 1));
+  assert_string_equal(host_exchange(&h, auth), "<failure xmlns='" NS_SASL "'><invalid-authzid/></failure>");
+  h.may_act_as_romeo = 1;
+  assert_string_equal(host_exchange(&h, auth), SUCCESS);
+  host_free(&h);
+}
+
+/* C6.3.10-a: both forms work: the server takes <auth/> without an initial
+ * response (empty challenge first); the client takes the SCRAM
+ * server-final-message in a <challenge/> followed by an empty <success/>
+ * as well as in <success/>. C6.4.2-a: a zero-length payload is "=" (the
+ * client's empty response), and "=" is a present, empty payload (not a
+ * missing one) for the server. */
+static void C6_3_10_a_with_and_without_initial_response(void **state) {
+  (void)state;
+  pair p = {0};
+  server_opened(&p, PLAIN_OK);
+  assert_string_equal(exchange(&p.server, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'/>"),
+                      "<challenge xmlns='" NS_SASL "'></challenge>");
+  assert_string_equal(exchange(&p.server, "<response xmlns='" NS_SASL "'>" PLAIN_JULIET "</response>"), SUCCESS);
+  finish(&p);
+  p = (pair){0};
+  server_opened(&p, NO_TLS);
+  assert_string_equal(exchange(&p.server, "<auth xmlns='" NS_SASL "' mechanism='SCRAM-SHA-1'/>"),
+                      "<challenge xmlns='" NS_SASL "'></challenge>");
+  char resp[2048];
+  snprintf(resp, sizeof(resp), "<response xmlns='" NS_SASL "'>%s</response>", b64("n,,n=juliet,r=abcdef", 20));
+  const char *out = exchange(&p.server, resp);
+  size_t n;
+  const char *challenge = content_of(out, "challenge", &n);
+  assert_true(starts_with(unb64(challenge, n), "r=abcdef"));
+  finish(&p);
+  /* The client, with the server's additional data moved into a challenge. */
+  p = (pair){0};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 0, .mechanisms = BIT(XMPPIM_SASL_MECH_SCRAM_SHA_1)}, NO_TLS);
+  const char *success = pump_until_server_says(&p, "<success");
+  const char *data = content_of(success, "success", &n);
+  assert_true(n > 0);
+  char in[1024];
+  snprintf(in, sizeof(in), "<challenge xmlns='" NS_SASL "'>%.*s</challenge>", (int)n, data);
+  assert_string_equal(exchange(&p.client, in), "<response xmlns='" NS_SASL "'>=</response>");
+  out = exchange(&p.client, "<success xmlns='" NS_SASL "'/>");
+  assert_true(starts_with(out, "<?xml version='1.0'?><stream:stream "));
+  assert_int_equal(p.client.auth_failure, 0);
+  finish(&p);
+}
+
+static void C6_4_2_a_empty_payload_is_equals_sign(void **state) {
+  (void)state;
+  /* Server: "=" is an empty initial response, answered as PLAIN answers an
+   * empty message (malformed), not with the empty challenge of a missing one. */
+  pair p = {0};
+  server_opened(&p, PLAIN_OK);
+  const char *out = exchange(&p.server, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>=</auth>");
+  assert_true(starts_with(out, "<failure xmlns='" NS_SASL "'>"));
+  finish(&p);
+  /* Client: its empty response is "=", never an empty element. */
+  p = (pair){0};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 0, .mechanisms = BIT(XMPPIM_SASL_MECH_SCRAM_SHA_256)}, NO_TLS);
+  const char *success = pump_until_server_says(&p, "<success");
+  size_t n;
+  const char *data = content_of(success, "success", &n);
+  char in[1024];
+  snprintf(in, sizeof(in), "<challenge xmlns='" NS_SASL "'>%.*s</challenge>", (int)n, data);
+  assert_string_equal(exchange(&p.client, in), "<response xmlns='" NS_SASL "'>=</response>");
+  finish(&p);
+}
+
+/* C6.4.2-b: a new <auth/> during an exchange drops it and starts over. */
+static void C6_4_2_b_new_auth_restarts(void **state) {
+  (void)state;
+  char resp[2048];
+  pair p = {0};
+  server_opened(&p, PLAIN_OK);
+  snprintf(resp, sizeof(resp), "<auth xmlns='" NS_SASL "' mechanism='SCRAM-SHA-1'>%s</auth>",
+           b64("n,,n=juliet,r=first", 19));
+  assert_true(starts_with(exchange(&p.server, resp), "<challenge"));
+  /* Another SCRAM exchange: its challenge answers the new nonce. */
+  snprintf(resp, sizeof(resp), "<auth xmlns='" NS_SASL "' mechanism='SCRAM-SHA-256'>%s</auth>",
+           b64("n,,n=juliet,r=second", 20));
+  const char *out = exchange(&p.server, resp);
+  size_t n;
+  const char *challenge = content_of(out, "challenge", &n);
+  assert_true(starts_with(unb64(challenge, n), "r=second"));
+  /* And a PLAIN one, which completes. */
+  assert_string_equal(exchange(&p.server, AUTH_PLAIN), SUCCESS);
+  finish(&p);
+}
+
+/* C6.4.4-a: <abort/> gets <failure><aborted/></failure>, and the exchange is
+ * gone (a <response/> now has nothing to answer) while the stream stays
+ * open for a new attempt (the plain case: aborted_sasl in the unit tests). */
+static void C6_4_4_a_abort(void **state) {
+  (void)state;
+  pair p = {0};
+  server_opened(&p, PLAIN_OK);
+  char auth[2048];
+  snprintf(auth, sizeof(auth), "<auth xmlns='" NS_SASL "' mechanism='SCRAM-SHA-256'>%s</auth>",
+           b64("n,,n=juliet,r=nonce", 19));
+  assert_true(starts_with(exchange(&p.server, auth), "<challenge"));
+  assert_string_equal(exchange(&p.server, "<abort xmlns='" NS_SASL "'/>"),
+                      "<failure xmlns='" NS_SASL "'><aborted/></failure>");
+  assert_string_equal(exchange(&p.server, "<response xmlns='" NS_SASL "'>AA==</response>"),
+                      "<failure xmlns='" NS_SASL "'><malformed-request/></failure>");
+  assert_true(xmppim_session_want_read(p.server.s));
+  assert_string_equal(exchange(&p.server, AUTH_PLAIN), SUCCESS);
+  finish(&p);
+}
+
+/* C6.4.5-a: every <failure/> the server sends holds exactly one defined
+ * condition (and nothing else here). */
+static const char *const sasl_conditions[] = {
+  "aborted", "account-disabled", "credentials-expired", "encryption-required", "incorrect-encoding",
+  "invalid-authzid", "invalid-mechanism", "malformed-request", "mechanism-too-weak", "not-authorized",
+  "temporary-auth-failure"};
+
+static void assert_one_defined_condition(const char *out) {
+  xmppim_stanza *f = NULL;
+  if (xmppim_stanza_parse(&f, out, strlen(out), NULL, NULL) != 0) fail_msg("cannot parse %s", out);
+  track((void **)live_stanzas, N_STANZAS, f);
+  assert_string_equal(xmppim_stanza_name(f), "failure");
+  assert_string_equal(xmppim_stanza_ns(f), NS_SASL);
+  int conditions = 0;
+  for (const xmppim_stanza *c = xmppim_stanza_first_child(f); c; c = xmppim_stanza_next_sibling(c)) {
+    if (strcmp(xmppim_stanza_name(c), "text") == 0) continue;
+    int known = 0;
+    for (size_t i = 0; i < sizeof(sasl_conditions) / sizeof(sasl_conditions[0]); i++)
+      known |= strcmp(xmppim_stanza_name(c), sasl_conditions[i]) == 0;
+    if (!known) fail_msg("undefined condition in %s", out);
+    conditions++;
+  }
+  if (conditions != 1) fail_msg("%d conditions in %s", conditions, out);
+}
+
+static void C6_4_5_a_failure_has_one_defined_condition(void **state) {
+  (void)state;
+  static const char wrong_pw[] = "\0juliet\0wrong";
+  char wrong[2048];
+  snprintf(wrong, sizeof(wrong), "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>%s</auth>", b64(wrong_pw, sizeof(wrong_pw) - 1));
+  const char *const triggers[] = {
+    "<auth xmlns='" NS_SASL "' mechanism='X-MADE-UP'>AA==</auth>",
+    "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>!!</auth>",
+    wrong,
+    "<abort xmlns='" NS_SASL "'/>",
+    "<response xmlns='" NS_SASL "'>AA==</response>",
+    "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>anVsaWV0</auth>",
+  };
+  for (size_t i = 0; i < sizeof(triggers) / sizeof(triggers[0]); i++) {
+    pair p = {0};
+    server_opened(&p, PLAIN_OK);
+    assert_one_defined_condition(exchange(&p.server, triggers[i]));
+    finish(&p);
+  }
+  pair p = {.tls_shim = 1};
+  start(&p, ACCOUNT, NO_TLS, (opt_spec){.require_tls = 1});
+  exchange(&p.server, HEADER);
+  assert_one_defined_condition(exchange(&p.server, AUTH_PLAIN)); /* encryption-required */
+  finish(&p);
+}
+
+/* C6.4.5-d: past the configured number of failures, the stream ends with
+ * policy-violation; not before (see too_many_failures in the unit tests
+ * for the default of 3). */
+static void C6_4_5_d_retries_then_policy_violation(void **state) {
+  (void)state;
+  static const unsigned limits[] = {2, 5};
+  const char *bad = "<auth xmlns='" NS_SASL "' mechanism='X-MADE-UP'>AA==</auth>";
+  for (size_t i = 0; i < 2; i++) {
+    pair p = {0};
+    server_opened(&p, (opt_spec){.require_tls = 0, .max_auth_attempts = limits[i]});
+    for (unsigned k = 1; k < limits[i]; k++)
+      assert_string_equal(exchange(&p.server, bad), "<failure xmlns='" NS_SASL "'><invalid-mechanism/></failure>");
+    const char *out = exchange(&p.server, bad);
+    assert_true(starts_with(out, "<failure xmlns='" NS_SASL "'><invalid-mechanism/></failure>"
+                                 STREAM_ERROR("policy-violation")));
+    assert_non_null(strstr(out, "</stream:error>" CLOSE));
+    assert_false(xmppim_session_want_read(p.server.s));
+    finish(&p);
+  }
+}
+
+/* C6.5-b: a failure the client does not know, or one with no condition at
+ * all, is not-authorized (the unit test client_reads_every_sasl_failure has
+ * every defined one and an unknown one with text). */
+static void C6_5_b_unknown_failure_is_not_authorized(void **state) {
+  (void)state;
+  static const char *const failures[] = {
+    "<failure xmlns='" NS_SASL "'/>",
+    "<failure xmlns='" NS_SASL "'><text xml:lang='en'>no</text><x-brand-new/></failure>",
+  };
+  for (size_t i = 0; i < 2; i++) {
+    pair p = {0};
+    client_authenticating(&p, ACCOUNT, NO_TLS);
+    assert_string_equal(exchange(&p.client, failures[i]), CLOSE);
+    assert_int_equal(p.client.auth_failure, XMPPIM_SASL_COND_NOT_AUTHORIZED);
+    assert_false(p.client.ready);
+    finish(&p);
+  }
+}
+
+/* C13.8-b: never PLAIN without TLS (even as the only mechanism offered);
+ * with TLS, a stronger mechanism before PLAIN, and PLAIN when it is all
+ * there is (see plain_refused_without_tls in the unit tests for the pair). */
+static void C13_8_b_no_plain_without_tls(void **state) {
+  (void)state;
+  const char *only_plain = SERVER_HEADER("s2") "<stream:features><mechanisms xmlns='" NS_SASL
+                           "'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
+  pair p = {0};
+  start(&p, ACCOUNT, NO_TLS, NO_TLS);
+  take(&p.client);
+  const char *out = exchange(&p.client, only_plain);
+  assert_null(strstr(out, "<auth"));
+  assert_int_equal(p.client.auth_failure, XMPPIM_SASL_COND_INVALID_MECHANISM);
+  finish(&p);
+  p = (pair){0};
+  client_after_tls(&p, (opt_spec){.require_tls = 1});
+  out = exchange(&p.client, SERVER_HEADER("s2") "<stream:features><mechanisms xmlns='" NS_SASL
+                            "'><mechanism>PLAIN</mechanism><mechanism>SCRAM-SHA-1</mechanism></mechanisms>"
+                            "</stream:features>");
+  assert_true(starts_with(out, "<auth xmlns='" NS_SASL "' mechanism='SCRAM-SHA-1'>"));
+  finish(&p);
+  p = (pair){0};
+  client_after_tls(&p, (opt_spec){.require_tls = 1});
+  assert_string_equal(exchange(&p.client, only_plain), AUTH_PLAIN);
+  finish(&p);
+}
+
+
+/* ======================================================================
+ * Resource binding (section 7), and the JID that results (4.3.6)
+ * ====================================================================== */
+
+/* "\0Juliet\0r0m30myr0m30", and with the authzid romeo@example.com. */
+#define PLAIN_JULIET_CAPS "AEp1bGlldAByMG0zMG15cjBtMzA="
+#define PLAIN_AS_ROMEO "cm9tZW9AZXhhbXBsZS5jb20AanVsaWV0AHIwbTMwbXlyMG0zMA=="
+/* "ｂａｌｃｏｎｙ" (fullwidth): resourceprep (NFKC) makes it "balcony". */
+#define FULLWIDTH_BALCONY "\xef\xbd\x82\xef\xbd\x81\xef\xbd\x8c\xef\xbd\x83\xef\xbd\x8f\xef\xbd\x8e\xef\xbd\x99"
+
+/* The <jid/> of a bind result, or "" when `out` is none. */
+static const char *bound_jid(const char *out) {
+  static char jid[256];
+  const char *start = strstr(out, "<jid>");
+  const char *end = start ? strstr(start, "</jid>") : NULL;
+  if (!start || !end || !starts_with(out, "<iq type='result'")) return "";
+  snprintf(jid, sizeof(jid), "%.*s", (int)(end - start - 5), start + 5);
+  return jid;
+}
+
+/* C4.3.6-a: the bare JID is the authorization identity when one was given
+ * (and allowed), else the one derived from the authentication identity. */
+static void C4_3_6_a_bare_jid_from_sasl(void **state) {
+  (void)state;
+  host h = {0};
+  host_new(&h, NO_TLS);
+  h.may_act_as_romeo = 1;
+  host_authenticated(&h, PLAIN_AS_ROMEO);
+  assert_string_equal(bound_jid(host_exchange(&h, BIND_IQ("b1", "balcony"))), "romeo@example.com/balcony");
+  host_free(&h);
+  host_new(&h, NO_TLS);
+  host_authenticated(&h, PLAIN_JULIET);
+  assert_string_equal(bound_jid(host_exchange(&h, BIND_IQ("b1", "balcony"))), ACCOUNT "/balcony");
+  host_free(&h);
+}
+
+/* C4.3.6-c: the JID given to the client is canonical, however the client
+ * spelled its name (accepted case-insensitively by this host) and its
+ * resource; the host is asked about the canonical JID too. */
+static void C4_3_6_c_bound_jid_is_canonical(void **state) {
+  (void)state;
+  host h = {0};
+  host_new(&h, NO_TLS);
+  host_exchange(&h, CLIENT_HEADER(" to='Example.COM' version='1.0'"));
+  assert_string_equal(host_exchange(&h, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>" PLAIN_JULIET_CAPS "</auth>"),
+                      SUCCESS);
+  host_exchange(&h, HEADER);
+  assert_string_equal(bound_jid(host_exchange(&h, BIND_IQ("b1", FULLWIDTH_BALCONY))), ACCOUNT "/balcony");
+  assert_string_equal(h.asked[0], ACCOUNT "/balcony");
+  assert_string_equal(xmppim_jid_to_string(xmppim_session_jid(h.s)), ACCOUNT "/balcony");
+  host_free(&h);
+}
+
+/* C7.1-a: once authenticated the client binds (asking for its resource
+ * when it has one, an empty <bind/> otherwise), and is ready only when the
+ * result comes. C8.1.1.1-a: a request for the server itself has no 'to'. */
+static void C7_1_a_client_binds_after_auth(void **state) {
+  (void)state;
+  pair p = {0};
+  const char *req = client_binding(&p, ACCOUNT);
+  char id[64];
+  keep(id, sizeof(id), attr_in(req, "iq", "id"));
+  char want[256];
+  snprintf(want, sizeof(want), "<iq type='set' id='%s'><bind xmlns='" NS_BIND "'/></iq>", id);
+  assert_string_equal(req, want);
+  assert_false(p.client.ready);
+  snprintf(want, sizeof(want), "<iq type='result' id='%s'><bind xmlns='" NS_BIND "'><jid>" ACCOUNT
+                               "/r4nd0m</jid></bind></iq>", id);
+  assert_string_equal(exchange(&p.client, want), "");
+  assert_true(p.client.ready);
+  finish(&p);
+  p = (pair){0};
+  req = client_binding(&p, ACCOUNT "/balcony");
+  keep(id, sizeof(id), attr_in(req, "iq", "id"));
+  snprintf(want, sizeof(want), "<iq type='set' id='%s'><bind xmlns='" NS_BIND "'><resource>balcony</resource></bind></iq>", id);
+  assert_string_equal(req, want);
+  finish(&p);
+}
+
+/* C7.1-c: after SASL but before binding, a stanza closes the stream with
+ * not-authorized and is not processed. */
+static void C7_1_c_stanza_before_bind_not_authorized(void **state) {
+  (void)state;
+  static const char *const stanzas[] = {
+    "<message to='romeo@example.net'><body>hi</body></message>",
+    "<presence/>",
+    "<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>",
+  };
+  for (size_t i = 0; i < 3; i++) {
+    pair p = {0};
+    server_authenticated(&p, NO_TLS);
+    assert_not_authorized_close(&p, exchange(&p.server, stanzas[i]));
+    finish(&p);
+  }
+}
+
+/* C7.3-a: no restart after binding: the client sends no new header and the
+ * server takes stanzas right away. */
+static void C7_3_a_no_restart_after_bind(void **state) {
+  (void)state;
+  pair p = {0};
+  const char *req = client_binding(&p, ACCOUNT);
+  char answer[512];
+  snprintf(answer, sizeof(answer), "<iq type='result' id='%s'><bind xmlns='" NS_BIND "'><jid>" ACCOUNT
+                                   "/r</jid></bind></iq>", attr_in(req, "iq", "id"));
+  assert_string_equal(exchange(&p.client, answer), "");
+  assert_true(p.client.ready);
+  xmppim_stanza *m = stanza("message");
+  assert_int_equal(xmppim_session_send(p.client.s, m), 0);
+  assert_string_equal(take(&p.client), "<message/>");
+  finish(&p);
+  p = (pair){0};
+  const char *out = server_ready(&p, NO_TLS);
+  assert_null(strstr(out, "<stream:stream"));
+  assert_string_equal(exchange(&p.server, "<message to='romeo@example.net'><body>hi</body></message>"), "");
+  assert_int_equal(p.server.stanzas, 1);
+  finish(&p);
+}
+
+/* C7.4-a: <bind/> is offered after SASL and never before; a bind request
+ * before SASL is refused. */
+static void C7_4_a_bind_only_after_auth(void **state) {
+  (void)state;
+  char pre[4096];
+  pair p = {0};
+  const char *out = server_after_tls(&p, NO_TLS, HEADER, pre, sizeof(pre));
+  assert_null(strstr(pre, "bind"));
+  assert_null(strstr(out, "bind"));
+  assert_not_authorized_close(&p, exchange(&p.server, BIND_IQ("b1", "balcony")));
+  finish(&p);
+  p = (pair){0};
+  out = server_authenticated(&p, NO_TLS);
+  assert_true(starts_with(after_header(out), "<stream:features><bind xmlns='" NS_BIND "'/>"));
+  finish(&p);
+}
+
+/* C7.5-a: a resource is unique among the account's connected resources:
+ * with the host's registry, a second session asking for a resource in use
+ * gets another one, which the host was asked about too. */
+static void C7_5_a_resource_unique(void **state) {
+  (void)state;
+  registry reg = {0};
+  host a = {.reg = &reg}, b = {.reg = &reg};
+  host_new(&a, NO_TLS);
+  host_authenticated(&a, PLAIN_JULIET);
+  assert_string_equal(bound_jid(host_exchange(&a, BIND_IQ("b1", "balcony"))), ACCOUNT "/balcony");
+  host_new(&b, NO_TLS);
+  host_authenticated(&b, PLAIN_JULIET);
+  const char *jid = bound_jid(host_exchange(&b, BIND_IQ("b1", "balcony")));
+  assert_true(starts_with(jid, ACCOUNT "/"));
+  assert_string_not_equal(jid, ACCOUNT "/balcony");
+  assert_int_equal(b.binds, 2);
+  assert_string_equal(b.asked[1], jid);
+  assert_true(b.ready);
+  host_free(&a);
+  host_free(&b);
+}
+
+/* C7.6-a: the server makes up resources: non-empty, different each time. */
+static void C7_6_a_server_generates_resources(void **state) {
+  (void)state;
+  registry reg = {0};
+  for (int i = 0; i < 20; i++) {
+    host h = {.reg = &reg};
+    host_new(&h, NO_TLS);
+    host_authenticated(&h, PLAIN_JULIET);
+    const char *jid = bound_jid(host_exchange(&h, BIND_IQ_EMPTY("b1")));
+    assert_true(strlen(jid) > strlen(ACCOUNT "/"));
+    assert_int_equal(h.binds, 1); /* each was new to the registry */
+    host_free(&h);
+  }
+  assert_int_equal(reg.n, 20);
+}
+
+/* C7.6.1-a: an empty <bind/> gets a result with the full JID, byte for byte. */
+static void C7_6_1_a_bind_result(void **state) {
+  (void)state;
+  pair p = {0};
+  server_authenticated(&p, NO_TLS);
+  const char *out = exchange(&p.server, BIND_IQ_EMPTY("b1"));
+  const char *head = "<iq type='result' id='b1'><bind xmlns='" NS_BIND "'><jid>" ACCOUNT "/";
+  const char *tail = "</jid></bind></iq>";
+  assert_true(starts_with(out, head));
+  size_t n = strlen(out);
+  assert_true(n > strlen(head) + strlen(tail));
+  assert_string_equal(out + n - strlen(tail), tail);
+  char resource[64];
+  snprintf(resource, sizeof(resource), "%.*s", (int)(n - strlen(head) - strlen(tail)), out + strlen(head));
+  assert_string_equal(xmppim_jid_resource(xmppim_session_jid(p.server.s)), resource);
+  finish(&p);
+}
+
+/* C7.6.2-a: an account at its limit gets resource-constraint, one that may
+ * not bind gets not-allowed; the stream stays open either way. */
+static void C7_6_2_a_bind_refusals(void **state) {
+  (void)state;
+  static const xmppim_bind_decision decisions[] = {XMPPIM_BIND_RESOURCE_CONSTRAINT, XMPPIM_BIND_NOT_ALLOWED};
+  static const char *const answers[] = {
+    "<iq id='b1' type='error'><error type='wait'><resource-constraint xmlns='" NS_XSTANZAS "'/></error></iq>",
+    "<iq id='b1' type='error'><error type='cancel'><not-allowed xmlns='" NS_XSTANZAS "'/></error></iq>",
+  };
+  for (size_t i = 0; i < 2; i++) {
+    host h = {.decision = decisions[i]};
+    host_new(&h, NO_TLS);
+    host_authenticated(&h, PLAIN_JULIET);
+    assert_string_equal(host_exchange(&h, BIND_IQ("b1", "balcony")), answers[i]);
+    assert_true(xmppim_session_want_read(h.s));
+    assert_false(h.ready);
+    host_free(&h);
+  }
+}
+
+/* C7.7.1-b: a proposed resource is kept as it is (UTF-8 included). */
+static void C7_7_1_b_proposed_resource_kept(void **state) {
+  (void)state;
+  static const char *const resources[] = {"balcony", "b\xc3\xa4lcony", "orchard 2"};
+  for (size_t i = 0; i < 3; i++) {
+    pair p = {0};
+    server_authenticated(&p, NO_TLS);
+    char req[256], want[256];
+    snprintf(req, sizeof(req), BIND_IQ("b1", "%s"), resources[i]);
+    snprintf(want, sizeof(want), ACCOUNT "/%s", resources[i]);
+    assert_string_equal(bound_jid(exchange(&p.server, req)), want);
+    finish(&p);
+  }
+}
+
+/* C7.7.2.2-a: a resource in use: the server assigns another and keeps the
+ * stream (option 1; see also resource_conflict in the unit tests); a
+ * client told <conflict/> (option 2) tries again, letting the server pick. */
+static void C7_7_2_2_a_resource_in_use(void **state) {
+  (void)state;
+  pair p = {.bind_conflicts = 1};
+  server_authenticated(&p, NO_TLS);
+  const char *jid = bound_jid(exchange(&p.server, BIND_IQ("b1", "balcony")));
+  assert_true(starts_with(jid, ACCOUNT "/"));
+  assert_string_not_equal(jid, ACCOUNT "/balcony");
+  assert_true(p.server.ready);
+  finish(&p);
+  p = (pair){0};
+  const char *req = client_binding(&p, ACCOUNT "/balcony");
+  char answer[512], id[64];
+  keep(id, sizeof(id), attr_in(req, "iq", "id"));
+  snprintf(answer, sizeof(answer), "<iq type='error' id='%s'><error type='cancel'><conflict xmlns='" NS_XSTANZAS
+                                   "'/></error></iq>", id);
+  const char *retry = exchange(&p.client, answer);
+  char retry_id[64];
+  keep(retry_id, sizeof(retry_id), attr_in(retry, "iq", "id"));
+  char want[256];
+  snprintf(want, sizeof(want), "<iq type='set' id='%s'><bind xmlns='" NS_BIND "'/></iq>", retry_id);
+  assert_string_equal(retry, want);
+  snprintf(answer, sizeof(answer), "<iq type='result' id='%s'><bind xmlns='" NS_BIND "'><jid>" ACCOUNT
+                                   "/picked</jid></bind></iq>", retry_id);
+  exchange(&p.client, answer);
+  assert_true(p.client.ready);
+  assert_string_equal(xmppim_jid_to_string(xmppim_session_jid(p.client.s)), ACCOUNT "/picked");
+  finish(&p);
+}
+
+/* C7.7.3-a: failed binding attempts are limited: at the latest after ten
+ * retries the stream ends with policy-violation, whatever made them fail
+ * (a resource that cannot be prepared, or the host saying no). */
+static void expect_policy_violation_within(host *h, const char *request, int attempts) {
+  for (int i = 1; i <= attempts; i++) {
+    const char *out = host_exchange(h, request);
+    if (strstr(out, STREAM_ERROR("policy-violation"))) {
+      assert_false(xmppim_session_want_read(h->s));
+      return;
+    }
+    if (!starts_with(out, "<iq id='b1' type='error'>")) fail_msg("attempt %d: %s", i, out);
+  }
+  fail_msg("%d failed binding attempts (%s) and the stream is still open", attempts, request);
+}
+
+static void C7_7_3_a_binding_retries_limited(void **state) {
+  (void)state;
+  host h = {0};
+  host_new(&h, NO_TLS);
+  host_authenticated(&h, PLAIN_JULIET);
+  expect_policy_violation_within(&h, BIND_IQ("b1", "tab&#9;bed"), 11);
+  host_free(&h);
+  static const xmppim_bind_decision decisions[] = {XMPPIM_BIND_NOT_ALLOWED, XMPPIM_BIND_RESOURCE_CONSTRAINT};
+  for (size_t i = 0; i < 2; i++) {
+    h = (host){.decision = decisions[i]};
+    host_new(&h, NO_TLS);
+    host_authenticated(&h, PLAIN_JULIET);
+    expect_policy_violation_within(&h, BIND_IQ("b1", "balcony"), 11);
+    host_free(&h);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(C4_3_2_a_features_follow_header, cleanup),
@@ -1228,6 +2107,34 @@ int main(void) {
     cmocka_unit_test_teardown(C5_4_3_1_a_and_C5_4_3_2_a_no_xml_during_handshake, cleanup),
     cmocka_unit_test_teardown(C5_4_3_3_a_pre_tls_state_forgotten, cleanup),
     cmocka_unit_test_teardown(C5_4_3_3_b_features_after_tls, cleanup),
+    cmocka_unit_test_teardown(C6_2_a_sasl_mandatory, cleanup),
+    cmocka_unit_test_teardown(C6_3_2_a_and_C6_4_6_c_restart_after_success, cleanup),
+    cmocka_unit_test_teardown(C6_3_3_a_client_preference_order, cleanup),
+    cmocka_unit_test_teardown(C6_3_4_a_nothing_offered_before_tls_that_needs_it, cleanup),
+    cmocka_unit_test_teardown(C6_3_5_b_strict_base64, cleanup),
+    cmocka_unit_test_teardown(C6_3_8_a_client_sends_no_authzid, cleanup),
+    cmocka_unit_test_teardown(C6_3_8_b_authzid_checked, cleanup),
+    cmocka_unit_test_teardown(C6_3_10_a_with_and_without_initial_response, cleanup),
+    cmocka_unit_test_teardown(C6_4_2_a_empty_payload_is_equals_sign, cleanup),
+    cmocka_unit_test_teardown(C6_4_2_b_new_auth_restarts, cleanup),
+    cmocka_unit_test_teardown(C6_4_4_a_abort, cleanup),
+    cmocka_unit_test_teardown(C6_4_5_a_failure_has_one_defined_condition, cleanup),
+    cmocka_unit_test_teardown(C6_4_5_d_retries_then_policy_violation, cleanup),
+    cmocka_unit_test_teardown(C6_5_b_unknown_failure_is_not_authorized, cleanup),
+    cmocka_unit_test_teardown(C13_8_b_no_plain_without_tls, cleanup),
+    cmocka_unit_test_teardown(C4_3_6_a_bare_jid_from_sasl, cleanup),
+    cmocka_unit_test_teardown(C4_3_6_c_bound_jid_is_canonical, cleanup),
+    cmocka_unit_test_teardown(C7_1_a_client_binds_after_auth, cleanup),
+    cmocka_unit_test_teardown(C7_1_c_stanza_before_bind_not_authorized, cleanup),
+    cmocka_unit_test_teardown(C7_3_a_no_restart_after_bind, cleanup),
+    cmocka_unit_test_teardown(C7_4_a_bind_only_after_auth, cleanup),
+    cmocka_unit_test_teardown(C7_5_a_resource_unique, cleanup),
+    cmocka_unit_test_teardown(C7_6_a_server_generates_resources, cleanup),
+    cmocka_unit_test_teardown(C7_6_1_a_bind_result, cleanup),
+    cmocka_unit_test_teardown(C7_6_2_a_bind_refusals, cleanup),
+    cmocka_unit_test_teardown(C7_7_1_b_proposed_resource_kept, cleanup),
+    cmocka_unit_test_teardown(C7_7_2_2_a_resource_in_use, cleanup),
+    cmocka_unit_test_teardown(C7_7_3_a_binding_retries_limited, cleanup),
   };
   return cmocka_run_group_tests_name("rfc6120-session", tests, NULL, NULL);
 }
