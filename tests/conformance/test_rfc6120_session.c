@@ -1378,6 +1378,28 @@ static const char *pump_until_server_says(pair *p, const char *prefix) {
   return NULL;
 }
 
+/* C4.7.1-d (the client's side of it, continued): the client checks the
+ * server's proof too; a <success/> whose SCRAM verifier is wrong is not
+ * accepted, and the client neither restarts nor binds. */
+static void C4_7_1_d_client_checks_server_proof(void **state) {
+  (void)state;
+  pair p = {0};
+  start(&p, ACCOUNT, (opt_spec){.require_tls = 0, .mechanisms = BIT(XMPPIM_SASL_MECH_SCRAM_SHA_1)}, NO_TLS);
+  const char *success = pump_until_server_says(&p, "<success");
+  size_t n;
+  const char *data = content_of(success, "success", &n);
+  assert_true(starts_with(unb64(data, n), "v="));
+  static const char forged[] = "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="; /* 20 zero bytes */
+  char in[2048];
+  snprintf(in, sizeof(in), "<success xmlns='" NS_SASL "'>%s</success>", b64(forged, sizeof(forged) - 1));
+  const char *out = exchange(&p.client, in);
+  assert_null(strstr(out, "<stream:stream"));
+  assert_int_not_equal(p.client.auth_failure, 0);
+  assert_false(p.client.ready);
+  assert_int_equal(xmppim_session_mechanism(p.client.s), XMPPIM_SASL_MECH_UNKNOWN);
+  finish(&p);
+}
+
 /* C6.2-a: SASL is always negotiated: a client offered no SASL does not go
  * on to binding (the server side: a bind before SASL is C7.4-a). */
 static void C6_2_a_sasl_mandatory(void **state) {
@@ -1651,6 +1673,7 @@ static void C6_4_4_a_abort(void **state) {
   assert_true(starts_with(exchange(&p.server, auth), "<challenge"));
   assert_string_equal(exchange(&p.server, "<abort xmlns='" NS_SASL "'/>"),
                       "<failure xmlns='" NS_SASL "'><aborted/></failure>");
+  assert_int_equal(xmppim_session_state_get(p.server.s), XMPPIM_STATE_NEGOTIATING);
   assert_string_equal(exchange(&p.server, "<response xmlns='" NS_SASL "'>AA==</response>"),
                       "<failure xmlns='" NS_SASL "'><malformed-request/></failure>");
   assert_true(xmppim_session_want_read(p.server.s));
@@ -2068,6 +2091,308 @@ static void C7_7_3_a_binding_retries_limited(void **state) {
   }
 }
 
+
+/* ======================================================================
+ * Stanzas (section 8)
+ * ====================================================================== */
+
+/* A pair logged in without TLS, ready both sides, the client bound to
+ * juliet@example.com/balcony. */
+static void ready_pair(pair *p) {
+  start(p, ACCOUNT "/balcony", NO_TLS, NO_TLS);
+  pair_pump(p);
+  assert_true(p->client.ready);
+  assert_true(p->server.ready);
+  take(&p->client);
+  take(&p->server);
+}
+
+/* C4.8.3-a: the client speaks jabber:client: its header declares it, and
+ * what it sends never carries jabber:server, even a stanza built in it. */
+static void C4_8_3_a_client_sends_no_jabber_server(void **state) {
+  (void)state;
+  pair p = {0};
+  start(&p, ACCOUNT, NO_TLS, NO_TLS);
+  pair_pump(&p);
+  assert_true(p.client.ready);
+  assert_non_null(strstr(p.client.transcript, " xmlns='jabber:client' "));
+  assert_null(strstr(p.client.transcript, "jabber:server"));
+  xmppim_stanza *m;
+  assert_int_equal(xmppim_stanza_new(&m, NULL, "message", "jabber:server"), 0);
+  track((void **)live_stanzas, N_STANZAS, m);
+  int rv = xmppim_session_send(p.client.s, m);
+  const char *out = take(&p.client);
+  if (rv == 0 && strstr(out, "jabber:server")) fail_msg("the client sent %s", out);
+  finish(&p);
+}
+
+/* C8-a: a partial stanza is not processed: nothing reaches the host and
+ * nothing is answered until its end tag arrives, however it is cut. */
+static void C8_a_no_partial_stanza(void **state) {
+  (void)state;
+  static const char iq[] = "<iq type='get' id='q1'><query xmlns='jabber:iq:version'/></iq>";
+  for (size_t cut = 1; cut < sizeof(iq) - 1; cut++) {
+    pair p = {0};
+    ready_pair(&p);
+    char head[sizeof(iq)];
+    memcpy(head, iq, cut);
+    head[cut] = '\0';
+    assert_string_equal(exchange(&p.server, head), "");
+    assert_int_equal(p.server.stanzas, 0);
+    const char *out = exchange(&p.server, iq + cut);
+    assert_int_equal(p.server.stanzas, 1);
+    assert_true(starts_with(out, "<iq "));
+    finish(&p);
+  }
+}
+
+/* C8.1.1.1-a: what the client sends to the server itself carries no 'to':
+ * the bind request and the legacy session request. */
+static void C8_1_1_1_a_client_requests_to_server_have_no_to(void **state) {
+  (void)state;
+  pair p = {0};
+  client_authenticating(&p, ACCOUNT, NO_TLS);
+  exchange(&p.client, SUCCESS);
+  const char *req = exchange(&p.client, SERVER_HEADER("s2") "<stream:features><bind xmlns='" NS_BIND "'/>"
+                                        "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></stream:features>");
+  assert_null(attr_in(req, "iq", "to"));
+  char answer[512];
+  snprintf(answer, sizeof(answer), "<iq type='result' id='%s'><bind xmlns='" NS_BIND "'><jid>" ACCOUNT
+                                   "/r</jid></bind></iq>", attr_in(req, "iq", "id"));
+  const char *session = exchange(&p.client, answer);
+  assert_non_null(strstr(session, "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"));
+  assert_null(attr_in(session, "iq", "to"));
+  finish(&p);
+}
+
+/* C8.1.1.1-c: the client takes a stanza without 'to' (or to its full JID)
+ * as addressed to itself: it is delivered like any other. */
+static void C8_1_1_1_c_stanza_without_to_is_for_the_client(void **state) {
+  (void)state;
+  pair p = {0};
+  ready_pair(&p);
+  int before = p.client.stanzas;
+  assert_string_equal(exchange(&p.client, "<message from='romeo@example.net/orchard'><body>hi</body></message>"), "");
+  assert_string_equal(exchange(&p.client, "<presence from='romeo@example.net/orchard'/>"), "");
+  assert_string_equal(exchange(&p.client, "<message from='romeo@example.net/orchard' to='" ACCOUNT
+                                          "/balcony'><body>hi</body></message>"),
+                      "");
+  assert_int_equal(p.client.stanzas, before + 3);
+  assert_true(xmppim_session_want_read(p.client.s));
+  finish(&p);
+}
+
+/* C8.1.2.1-a: the server stamps 'from' on everything the client sends: its
+ * full JID, or its bare JID on subscription presence, whatever the client
+ * put there of its own (see from_is_stamped_and_spoofing_refused in the
+ * unit tests for messages and a forged address). */
+static void C8_1_2_1_a_from_stamped(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *from;
+  } cases[] = {
+    {"<presence/>", ACCOUNT "/balcony"},
+    {"<presence from='" ACCOUNT "'/>", ACCOUNT "/balcony"},
+    {"<presence type='unavailable'/>", ACCOUNT "/balcony"},
+    {"<presence type='subscribe' to='romeo@example.net'/>", ACCOUNT},
+    {"<presence type='subscribed' to='romeo@example.net' from='" ACCOUNT "/balcony'/>", ACCOUNT},
+    {"<presence type='unsubscribe' to='romeo@example.net'/>", ACCOUNT},
+    {"<presence type='unsubscribed' to='romeo@example.net' from='" ACCOUNT "'/>", ACCOUNT},
+    {"<iq type='set' id='r1' from='" ACCOUNT "'><query xmlns='jabber:iq:roster'/></iq>", ACCOUNT "/balcony"},
+    {"<message to='romeo@example.net' from='" ACCOUNT "/balcony'><body>x</body></message>", ACCOUNT "/balcony"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    pair p = {.answer_iqs = 1};
+    ready_pair(&p);
+    exchange(&p.server, cases[i].in);
+    assert_int_equal(p.server.stanzas, 1);
+    char tag[16];
+    snprintf(tag, sizeof(tag), "%.*s", (int)strcspn(cases[i].in + 1, " />"), cases[i].in + 1);
+    const char *from = attr_in(p.server.last_stanza, tag, "from");
+    if (!from || strcmp(from, cases[i].from) != 0)
+      fail_msg("%s reached the host as %s", cases[i].in, p.server.last_stanza);
+    finish(&p);
+  }
+}
+
+/* C8.1.2.1-b/c: what the session itself answers for the server: to a
+ * request to the server, from = the server's domain; to one for the
+ * account (no 'to'), no from or the account's bare JID. */
+static void C8_1_2_1_b_and_c_session_answers_from(void **state) {
+  (void)state;
+  pair p = {0};
+  ready_pair(&p);
+  const char *out = exchange(&p.server, "<iq type='get' id='q1' to='example.com'><query xmlns='jabber:iq:version'/></iq>");
+  assert_string_equal(attr_in(out, "iq", "type"), "error");
+  assert_string_equal(attr_in(out, "iq", "from"), "example.com");
+  out = exchange(&p.server, "<iq type='get' id='q2'><query xmlns='jabber:iq:version'/></iq>");
+  assert_string_equal(attr_in(out, "iq", "type"), "error");
+  const char *from = attr_in(out, "iq", "from");
+  if (from && strcmp(from, ACCOUNT) != 0) fail_msg("answer for the account came from %s", from);
+  finish(&p);
+}
+
+/* C8.1.2.1-d: the host never gets a client stanza without 'from'; the
+ * client takes an answer without 'from' as from its own account. */
+static void C8_1_2_1_d_no_stanza_without_from(void **state) {
+  (void)state;
+  static const char *const stanzas[] = {
+    "<message to='romeo@example.net'><body>x</body></message>",
+    "<presence/>",
+    "<iq type='get' id='q1'><query xmlns='jabber:iq:roster'/></iq>",
+  };
+  for (size_t i = 0; i < 3; i++) {
+    pair p = {.answer_iqs = 1};
+    ready_pair(&p);
+    exchange(&p.server, stanzas[i]);
+    assert_int_equal(p.server.stanzas, 1);
+    assert_non_null(strstr(p.server.last_stanza, " from='" ACCOUNT "/balcony'"));
+    finish(&p);
+  }
+  pair p = {0};
+  ready_pair(&p);
+  xmppim_stanza *iq = stanza("iq"), *q;
+  assert_int_equal(xmppim_stanza_set_attr(iq, "type", "get"), 0);
+  assert_int_equal(xmppim_stanza_add_child(iq, "query", "jabber:iq:roster", &q), 0);
+  int answers = 0;
+  assert_int_equal(xmppim_session_send_iq(p.client.s, iq, count_answer, &answers), 0);
+  char id[64];
+  keep(id, sizeof(id), attr_in(take(&p.client), "iq", "id"));
+  char result[256];
+  snprintf(result, sizeof(result), "<iq type='result' id='%s'><query xmlns='jabber:iq:roster'/></iq>", id);
+  assert_string_equal(exchange(&p.client, result), "");
+  assert_int_equal(answers, 1);
+  finish(&p);
+}
+
+/* C8.1.3-b: every answer the session writes carries the request's id. */
+static void C8_1_3_b_answer_carries_id(void **state) {
+  (void)state;
+  pair p = {0};
+  ready_pair(&p);
+  static const char *const requests[] = {
+    "<iq type='get' id='unhandled-1'><query xmlns='jabber:iq:version'/></iq>",
+    "<iq type='fetch' id='odd-type-2'><query xmlns='jabber:iq:version'/></iq>",
+    "<iq type='set' id='session-3'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>",
+  };
+  static const char *const ids[] = {"unhandled-1", "odd-type-2", "session-3"};
+  for (size_t i = 0; i < 3; i++) {
+    const char *out = exchange(&p.server, requests[i]);
+    assert_true(starts_with(out, "<iq "));
+    assert_string_equal(attr_in(out, "iq", "id"), ids[i]);
+  }
+  finish(&p);
+  p = (pair){0};
+  server_authenticated(&p, NO_TLS);
+  assert_string_equal(attr_in(exchange(&p.server, BIND_IQ_EMPTY("bind-4")), "iq", "id"), "bind-4");
+  finish(&p);
+}
+
+/* C8.1.5-b: a stanza without xml:lang is in the language of the stream it
+ * came on: after the SASL restart that is the new stream's, not what the
+ * first header said. */
+static void C8_1_5_b_stanza_lang_is_its_streams(void **state) {
+  (void)state;
+  pair p = {0};
+  start(&p, ACCOUNT, NO_TLS, PLAIN_OK);
+  exchange(&p.server, CLIENT_HEADER(" to='example.com' version='1.0' xml:lang='de'"));
+  assert_string_equal(exchange(&p.server, AUTH_PLAIN), SUCCESS);
+  const char *out = exchange(&p.server, CLIENT_HEADER(" to='example.com' version='1.0' xml:lang='fr'"));
+  assert_string_equal(attr_in(out, "stream:stream", "xml:lang"), "fr");
+  exchange(&p.server, BIND_IQ("b1", "balcony"));
+  exchange(&p.server, "<message to='romeo@example.net'><body>salut</body></message>");
+  assert_non_null(strstr(p.server.last_stanza, " xml:lang='fr'"));
+  finish(&p);
+  p = (pair){0};
+  start(&p, ACCOUNT, NO_TLS, PLAIN_OK);
+  exchange(&p.server, CLIENT_HEADER(" to='example.com' version='1.0' xml:lang='de'"));
+  assert_string_equal(exchange(&p.server, AUTH_PLAIN), SUCCESS);
+  out = exchange(&p.server, HEADER); /* this stream says nothing of its language */
+  exchange(&p.server, BIND_IQ("b1", "balcony"));
+  exchange(&p.server, "<message to='romeo@example.net'><body>hi</body></message>");
+  if (strstr(p.server.last_stanza, "xml:lang='de'"))
+    fail_msg("a stanza of a stream without xml:lang was given the previous stream's: %s", p.server.last_stanza);
+  finish(&p);
+}
+
+/* C8.2.3-a: an IQ without id or type, or of an unknown type, gets
+ * bad-request and does not reach the host. */
+static void C8_2_3_a_iq_id_and_type_required(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+    {"<iq type='fetch' id='x1'><query xmlns='jabber:iq:version'/></iq>",
+     "<iq to='" ACCOUNT "/balcony' id='x1' type='error'><error type='modify'><bad-request xmlns='" NS_XSTANZAS
+     "'/></error></iq>"},
+    {"<iq id='x2'><query xmlns='jabber:iq:version'/></iq>",
+     "<iq to='" ACCOUNT "/balcony' id='x2' type='error'><error type='modify'><bad-request xmlns='" NS_XSTANZAS
+     "'/></error></iq>"},
+    {"<iq type='get'><query xmlns='jabber:iq:version'/></iq>",
+     "<iq to='" ACCOUNT "/balcony' type='error'><error type='modify'><bad-request xmlns='" NS_XSTANZAS
+     "'/></error></iq>"},
+  };
+  for (size_t i = 0; i < 3; i++) {
+    pair p = {0};
+    ready_pair(&p);
+    assert_string_equal(exchange(&p.server, cases[i].in), cases[i].out);
+    assert_int_equal(p.server.stanzas, 0);
+    finish(&p);
+  }
+}
+
+/* C8.2.3-b: a get or set gets exactly one answer: the host's when it
+ * answers, the session's service-unavailable when it does not; and the
+ * client's request callback runs once, even if the answer comes twice. */
+static void C8_2_3_b_exactly_one_answer(void **state) {
+  (void)state;
+  static const char req[] = "<iq type='get' id='q1'><query xmlns='jabber:iq:version'/></iq>";
+  pair p = {.answer_iqs = 1};
+  ready_pair(&p);
+  const char *out = exchange(&p.server, req);
+  assert_int_equal(count(out, "<iq "), 1);
+  assert_string_equal(attr_in(out, "iq", "type"), "result");
+  finish(&p);
+  p = (pair){0};
+  ready_pair(&p);
+  out = exchange(&p.server, req);
+  assert_int_equal(count(out, "<iq "), 1);
+  assert_non_null(strstr(out, "<service-unavailable xmlns='" NS_XSTANZAS "'/>"));
+  xmppim_stanza *iq = stanza("iq"), *q;
+  assert_int_equal(xmppim_stanza_set_attr(iq, "type", "get"), 0);
+  assert_int_equal(xmppim_stanza_add_child(iq, "query", "jabber:iq:version", &q), 0);
+  int answers = 0;
+  assert_int_equal(xmppim_session_send_iq(p.client.s, iq, count_answer, &answers), 0);
+  char id[64], result[256];
+  keep(id, sizeof(id), attr_in(take(&p.client), "iq", "id"));
+  snprintf(result, sizeof(result), "<iq type='result' id='%s'/>", id);
+  exchange(&p.client, result);
+  exchange(&p.client, result);
+  assert_int_equal(answers, 1);
+  finish(&p);
+}
+
+/* C8.2.3-c: a result or error is never answered, by either side, whether
+ * or not it matches a request (see iq_tracking in the unit tests for a
+ * result with an unknown id at the client). */
+static void C8_2_3_c_result_and_error_not_answered(void **state) {
+  (void)state;
+  static const char *const answers[] = {
+    "<iq type='result' id='nobody-asked'/>",
+    "<iq type='error' id='nobody-asked'><error type='cancel'><item-not-found xmlns='" NS_XSTANZAS "'/></error></iq>",
+    "<iq type='error'><error type='cancel'><bad-request xmlns='" NS_XSTANZAS "'/></error></iq>",
+  };
+  pair p = {0};
+  ready_pair(&p);
+  for (size_t i = 0; i < 3; i++) {
+    assert_string_equal(exchange(&p.server, answers[i]), "");
+    assert_string_equal(exchange(&p.client, answers[i]), "");
+  }
+  assert_true(xmppim_session_want_read(p.server.s));
+  assert_true(xmppim_session_want_read(p.client.s));
+  finish(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_teardown(C4_3_2_a_features_follow_header, cleanup),
@@ -2107,6 +2432,7 @@ int main(void) {
     cmocka_unit_test_teardown(C5_4_3_1_a_and_C5_4_3_2_a_no_xml_during_handshake, cleanup),
     cmocka_unit_test_teardown(C5_4_3_3_a_pre_tls_state_forgotten, cleanup),
     cmocka_unit_test_teardown(C5_4_3_3_b_features_after_tls, cleanup),
+    cmocka_unit_test_teardown(C4_7_1_d_client_checks_server_proof, cleanup),
     cmocka_unit_test_teardown(C6_2_a_sasl_mandatory, cleanup),
     cmocka_unit_test_teardown(C6_3_2_a_and_C6_4_6_c_restart_after_success, cleanup),
     cmocka_unit_test_teardown(C6_3_3_a_client_preference_order, cleanup),
@@ -2135,6 +2461,18 @@ int main(void) {
     cmocka_unit_test_teardown(C7_7_1_b_proposed_resource_kept, cleanup),
     cmocka_unit_test_teardown(C7_7_2_2_a_resource_in_use, cleanup),
     cmocka_unit_test_teardown(C7_7_3_a_binding_retries_limited, cleanup),
+    cmocka_unit_test_teardown(C4_8_3_a_client_sends_no_jabber_server, cleanup),
+    cmocka_unit_test_teardown(C8_a_no_partial_stanza, cleanup),
+    cmocka_unit_test_teardown(C8_1_1_1_a_client_requests_to_server_have_no_to, cleanup),
+    cmocka_unit_test_teardown(C8_1_1_1_c_stanza_without_to_is_for_the_client, cleanup),
+    cmocka_unit_test_teardown(C8_1_2_1_a_from_stamped, cleanup),
+    cmocka_unit_test_teardown(C8_1_2_1_b_and_c_session_answers_from, cleanup),
+    cmocka_unit_test_teardown(C8_1_2_1_d_no_stanza_without_from, cleanup),
+    cmocka_unit_test_teardown(C8_1_3_b_answer_carries_id, cleanup),
+    cmocka_unit_test_teardown(C8_1_5_b_stanza_lang_is_its_streams, cleanup),
+    cmocka_unit_test_teardown(C8_2_3_a_iq_id_and_type_required, cleanup),
+    cmocka_unit_test_teardown(C8_2_3_b_exactly_one_answer, cleanup),
+    cmocka_unit_test_teardown(C8_2_3_c_result_and_error_not_answered, cleanup),
   };
   return cmocka_run_group_tests_name("rfc6120-session", tests, NULL, NULL);
 }
