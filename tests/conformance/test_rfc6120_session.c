@@ -12,8 +12,38 @@
  * the test here takes another path to the same rule and says which unit
  * test has the first one.
  *
- * Session-owned MUST / MUST NOT IDs without a test here, and why:
- *   (the list is completed as the sections below are written)
+ * MUST / MUST NOT IDs of sections 4 to 8 (and 13.8) without a test here:
+ *   C4.4-c      TLS close_notify before closing TCP: TLS engine / adapter.
+ *   C4.5-a      both streams on one TCP connection: sockets (a session is
+ *               one connection by construction).
+ *   C4.8.1-a, C4.8.2-a, C4.8.5-b, C4.8.5-c  XML layer: test_rfc6120_xml.c.
+ *   C4.8.3-b    re-scoping stanzas between client and server streams:
+ *               routing core (no server-to-server streams here); sending
+ *               goes through the same path as C4.8.3-a.
+ *   C4.9.*      stream errors: test_rfc6120_errors.c.
+ *   C5.3.5-a    TLS renegotiation: TLS engine.
+ *   C5.4.3.1-b  certificate validation: TLS engine.
+ *   C6.3.6-a    state after a SASL security layer: not applicable (no
+ *               mechanism here negotiates one).
+ *   C6.3.9-a    SASL realms: not applicable (PLAIN and SCRAM have none).
+ *   C13.8-a     mandatory mechanisms: SCRAM-SHA-1(-PLUS) logins are in
+ *               login_each_mechanism_over_tls (tests/unit/test_session.c);
+ *               EXTERNAL needs client certificates from the TLS engine and
+ *               is not implemented.
+ *   C8.1.1.1-b  a stanza's 'to' kept when delivered: routing core.
+ *   C8.1.1.2-a, C8.1.2.2-a  server-to-server addressing: not applicable
+ *               (client-to-server streams only).
+ *   C8.2.3-d    one child in get/set: the application's payload (the
+ *               session's own requests are checked byte for byte in
+ *               C7.1-a and C8.1.1.1-a); a receiver has no MUST.
+ *   C8.3.*      stanza errors: test_rfc6120_errors.c.
+ *   C8.4-a, C8.4-d  extension namespaces in stanza content: the
+ *               application's payload and the XML layer.
+ *   C8.4-b, C8.4-c  unknown children: the host decides what it handles
+ *               (an unhandled get/set gets service-unavailable, C8.2.3-b);
+ *               delivering them unmodified is the routing core's.
+ * Some SHOULD rows are tested because their MUST neighbours need them
+ * (C4.7.4-d, C7.7.1-b).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1639,6 +1669,39 @@ static void C6_4_2_a_empty_payload_is_equals_sign(void **state) {
   finish(&p);
 }
 
+/* C6.4.1-b: one <mechanism/> per mechanism offered, in the server's order
+ * of preference, whatever subset is enabled (the pair's case is in
+ * client_prefers_strongest in the unit tests). */
+static void C6_4_1_b_mechanisms_listed_once_in_preference_order(void **state) {
+  (void)state;
+  static const unsigned char cb_data[32] = "channel binding data for a test";
+  const xmppim_sasl_channel_binding binding = {"tls-exporter", cb_data, sizeof(cb_data)};
+  static const struct {
+    unsigned mask;
+    const char *list;
+  } cases[] = {
+    {0, "<mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-1-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism>"},
+    {BIT(XMPPIM_SASL_MECH_PLAIN) | BIT(XMPPIM_SASL_MECH_SCRAM_SHA_1) | BIT(XMPPIM_SASL_MECH_SCRAM_SHA_1_PLUS),
+     "<mechanism>SCRAM-SHA-1-PLUS</mechanism><mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism>"},
+    {BIT(XMPPIM_SASL_MECH_PLAIN) | BIT(XMPPIM_SASL_MECH_SCRAM_SHA_256), "<mechanism>SCRAM-SHA-256</mechanism>"
+                                                                       "<mechanism>PLAIN</mechanism>"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    pair p = {.tls_shim = 1};
+    start(&p, ACCOUNT, NO_TLS, (opt_spec){.require_tls = 0, .mechanisms = cases[i].mask});
+    exchange(&p.server, HEADER);
+    assert_string_equal(exchange(&p.server, STARTTLS), PROCEED);
+    assert_int_equal(xmppim_session_tls_established(p.server.s, &binding), 0);
+    const char *out = exchange(&p.server, HEADER);
+    char want[1024];
+    snprintf(want, sizeof(want), "<stream:features><mechanisms xmlns='" NS_SASL "'>%s</mechanisms></stream:features>",
+             cases[i].list);
+    assert_string_equal(after_header(out), want);
+    finish(&p);
+  }
+}
+
 /* C6.4.2-b: a new <auth/> during an exchange drops it and starts over. */
 static void C6_4_2_b_new_auth_restarts(void **state) {
   (void)state;
@@ -2442,6 +2505,7 @@ int main(void) {
     cmocka_unit_test_teardown(C6_3_8_b_authzid_checked, cleanup),
     cmocka_unit_test_teardown(C6_3_10_a_with_and_without_initial_response, cleanup),
     cmocka_unit_test_teardown(C6_4_2_a_empty_payload_is_equals_sign, cleanup),
+    cmocka_unit_test_teardown(C6_4_1_b_mechanisms_listed_once_in_preference_order, cleanup),
     cmocka_unit_test_teardown(C6_4_2_b_new_auth_restarts, cleanup),
     cmocka_unit_test_teardown(C6_4_4_a_abort, cleanup),
     cmocka_unit_test_teardown(C6_4_5_a_failure_has_one_defined_condition, cleanup),
