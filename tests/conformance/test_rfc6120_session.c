@@ -909,11 +909,14 @@ static void C5_2_a_starttls_negotiated(void **state) {
   assert_string_equal(exchange(&p.client, PROCEED), "");
   assert_true(p.client.starttls);
   assert_int_equal(xmppim_session_state_get(p.client.s), XMPPIM_STATE_TLS);
-  server_opened(&p, NO_TLS);
+  assert_false(xmppim_session_is_secure(p.client.s));
+  assert_int_equal(xmppim_session_tls_established(p.client.s, NULL), 0);
+  assert_true(xmppim_session_is_secure(p.client.s));
   finish(&p);
   char pre[4096];
   server_after_tls(&p, NO_TLS, HEADER, pre, sizeof(pre));
   assert_true(xmppim_session_is_secure(p.server.s));
+  assert_int_equal(xmppim_session_state_get(p.server.s), XMPPIM_STATE_NEGOTIATING);
   finish(&p);
 }
 
