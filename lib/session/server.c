@@ -263,6 +263,9 @@ static int on_bind(xmppim_session *s, const xmppim_stanza *iq, const xmppim_stan
       return xmppim_session_become_ready(s);
     }
     xmppim_jid_free(full);
+    /* C7.7.3-a: a client that keeps being refused is cut off. */
+    if (d != XMPPIM_BIND_CONFLICT && ++s->bind_failures >= 5)
+      return fail(s, XMPPIM_STREAM_POLICY_VIOLATION, "too many binding attempts");
     if (d == XMPPIM_BIND_RESOURCE_CONSTRAINT)
       return xmppim_session_send_error_reply(s, iq, XMPPIM_STANZA_COND_RESOURCE_CONSTRAINT); /* C7.6.2-a */
     if (d != XMPPIM_BIND_CONFLICT) return xmppim_session_send_error_reply(s, iq, XMPPIM_STANZA_COND_NOT_ALLOWED);

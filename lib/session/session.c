@@ -158,10 +158,12 @@ static void session_fail_app(xmppim_session *s, xmppim_stream_condition cond, co
                      xmppim_stream_condition_name(cond), s->error_text);
   if (s->role == XMPPIM_ROLE_SERVER && s->phase == PHASE_AWAIT_HEADER && !s->stream_id[0]) {
     char header[512];
+    /* C4.7.5-d: a peer that sent no version gets none back. */
+    const xmppim_stream_header *h = xmppim_parser_header(s->parser);
     snprintf(header, sizeof(header),
              "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-             "xmlns:stream='http://etherx.jabber.org/streams' from='%s' id='-' version='1.0'>",
-             s->domain);
+             "xmlns:stream='http://etherx.jabber.org/streams' from='%s' id='-'%s>",
+             s->domain, h && !h->version ? "" : " version='1.0'");
     xmppim_session_write_str(s, header);
   }
   xmppim_stanza *err = NULL;
@@ -428,6 +430,9 @@ int xmppim_session_want_write(const xmppim_session *s) { return s && pending_out
 
 int xmppim_session_send(xmppim_session *s, const xmppim_stanza *st) {
   if (!s || !st) return XMPPIM_ERR_INVALID_ARGUMENT;
+  /* C4.8.3-a/b: a client stream carries jabber:client stanzas only. */
+  const char *ns = xmppim_stanza_ns(st);
+  if (ns && strcmp(ns, NS_CLIENT) != 0) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (s->phase != PHASE_READY || s->fatal) return XMPPIM_ERR_INVALID_STATE;
   if (over_limit(s)) return XMPPIM_ERR_BACKPRESSURE;
   return xmppim_session_write_stanza(s, st);

@@ -115,7 +115,7 @@ void pair_init(pair *p, const char *client_jid, const char *password, const xmpp
 static void record(pair_side *side, const char *data, size_t n) {
   size_t room = sizeof(side->transcript) - 1 - side->transcript_len;
   if (n > room) n = room;
-  memcpy(side->transcript + side->transcript_len, data, n);
+  if (n) memcpy(side->transcript + side->transcript_len, data, n);
   side->transcript_len += n;
   side->transcript[side->transcript_len] = '\0';
 }

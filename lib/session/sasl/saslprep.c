@@ -37,7 +37,7 @@ int xmppim_sasl_mem_usable(const xmppim_mem *mem) { return !mem || (mem->malloc 
 
 /* Strict UTF-8 (see util/utf8.h), and no NUL: PLAIN separates its fields with it. */
 static long utf8_decode(const unsigned char *s, size_t len, uint32_t *cps) {
-  if (memchr(s, 0, len)) return -1;
+  if (len && memchr(s, 0, len)) return -1;
   return xmppim_utf8_decode(s, len, cps);
 }
 
