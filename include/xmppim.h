@@ -16,5 +16,6 @@
 #include <xmppim/session.h>
 #include <xmppim/sasl.h>
 #include <xmppim/errors.h>
+#include <xmppim/subscription.h>
 
 #endif /* XMPPIM_H */
