@@ -402,7 +402,8 @@ long xmppim_session_feed(xmppim_session *s, const void *data, size_t len) {
 
 size_t xmppim_session_output(xmppim_session *s, const char **data) {
   if (!s || !data) return 0;
-  *data = s->out.data + s->out_offset;
+  /* An idle session holds no buffer at all (NULL + 0 is undefined). */
+  *data = s->out.data ? s->out.data + s->out_offset : "";
   return s->in_callback ? 0 : pending_output(s);
 }
 
