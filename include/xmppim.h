@@ -17,5 +17,6 @@
 #include <xmppim/sasl.h>
 #include <xmppim/errors.h>
 #include <xmppim/subscription.h>
+#include <xmppim/roster.h>
 
 #endif /* XMPPIM_H */
