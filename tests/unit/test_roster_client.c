@@ -262,7 +262,7 @@ static void R2_6_3_c_empty_result_keeps_cache(void **state) {
   harness_free(&h);
 }
 
-/* R2.1.6-c, R2.1.6-f, R2.6.3-g, R2.6.3-h, R2.4.1-b */
+/* R2.1.6-c, R2.1.6-f, R2.6.3-g, R2.6.3-h, R2.4.1-b, R2.1.2.5-c, R2.1.2.5-f */
 static void R2_1_6_f_pushes_applied_and_answered(void **state) {
   (void)state;
   harness h;
@@ -300,6 +300,19 @@ static void R2_1_6_f_pushes_applied_and_answered(void **state) {
   assert_int_equal(h.updated, 1);
   assert_int_equal(h.got_count, 1);
   assert_string_equal(xmppim_roster_version(h.roster), "v3");
+  /* R2.1.2.5-c: an unknown value is ignored; R2.1.2.5-f: an absent one is none */
+  server_push(&h, "<iq xmlns='jabber:client' type='set' id='p5' to='%s'>"
+                  "<query xmlns='jabber:iq:roster'><item jid='nurse@example.com' "
+                  "subscription='weird'/></query></iq>");
+  assert_int_equal(h.got_count, 1);
+  assert_int_equal(xmppim_roster_item_state(xmppim_roster_find(h.roster, "nurse@example.com")),
+                   XMPPIM_SUB_STATE_NONE);
+  server_push(&h, "<iq xmlns='jabber:client' type='set' id='p6' to='%s'>"
+                  "<query xmlns='jabber:iq:roster'><item jid='tybalt@example.com'/></query></iq>");
+  assert_int_equal(h.added, 2);
+  assert_int_equal(xmppim_roster_item_state(xmppim_roster_find(h.roster, "tybalt@example.com")),
+                   XMPPIM_SUB_STATE_NONE);
+  assert_int_equal(xmppim_roster_count(h.roster), 5);
   /* remove (R2.5.2-a as seen by the client) */
   server_push(&h, "<iq xmlns='jabber:client' type='set' id='p4' to='%s'>"
                   "<query xmlns='jabber:iq:roster' ver='v4'><item jid='romeo@example.net' "
@@ -307,7 +320,7 @@ static void R2_1_6_f_pushes_applied_and_answered(void **state) {
   assert_int_equal(h.removed, 1);
   assert_string_equal(h.removed_jid, "romeo@example.net");
   assert_null(xmppim_roster_find(h.roster, "romeo@example.net"));
-  assert_int_equal(xmppim_roster_count(h.roster), 3);
+  assert_int_equal(xmppim_roster_count(h.roster), 4);
   assert_string_equal(xmppim_roster_version(h.roster), "v4");
   harness_free(&h);
 }
