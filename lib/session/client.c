@@ -265,8 +265,12 @@ int xmppim_client_on_element(xmppim_session *s, xmppim_stanza *el) {
       return xmppim_session_become_ready(s); /* the legacy session is a no-op either way */
     }
     break;
-  case PHASE_READY:
   case PHASE_CLOSING:
+    /* A stream closed before it was ready delivers nothing: those stanzas
+     * were never authenticated. */
+    if (!s->was_ready) return 0;
+    /* fall through */
+  case PHASE_READY:
     if (xmppim_stanza_ns(el) && strcmp(xmppim_stanza_ns(el), NS_CLIENT) == 0 &&
         (is(el, "message", NS_CLIENT) || is(el, "presence", NS_CLIENT) || is(el, "iq", NS_CLIENT)))
       return xmppim_session_dispatch_stanza(s, el);

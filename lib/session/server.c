@@ -311,6 +311,7 @@ static int on_client_stanza(xmppim_session *s, xmppim_stanza *st) {
 
 int xmppim_server_on_element(xmppim_session *s, xmppim_stanza *el) {
   const char *ns = xmppim_stanza_ns(el);
+  if (s->phase == PHASE_CLOSING && !s->was_ready) return 0; /* never authenticated: deliver nothing */
   if (s->phase == PHASE_READY || s->phase == PHASE_CLOSING) {
     if (ns && strcmp(ns, NS_CLIENT) == 0 &&
         (is(el, "message", NS_CLIENT) || is(el, "presence", NS_CLIENT) || is(el, "iq", NS_CLIENT)))

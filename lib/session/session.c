@@ -148,7 +148,9 @@ static void session_fail_app(xmppim_session *s, xmppim_stream_condition cond, co
   if (s->fatal || s->phase == PHASE_CLOSED) return;
   s->fatal = 1;
   s->condition = cond;
-  if (s->phase == PHASE_TLS) {
+  if (s->phase == PHASE_TLS || s->close_sent) {
+    /* Inside a handshake no XML may be sent (C5.4.3.1-a), and after our
+     * close tag nothing may (C4.4-b): just end. */
     /* Inside the handshake no XML may be sent (C5.4.3.1-a): just end. */
     xmppim_session_finish(s, cond);
     return;
@@ -250,6 +252,9 @@ static int parser_on_whitespace(void *ud, size_t len) {
 
 static int parser_on_end(void *ud) {
   xmppim_session *s = ud;
+  /* Whatever follows the peer's close tag is not part of the stream: stop
+   * right after it, so feed reports the bytes up to it. */
+  xmppim_parser_reset(s->parser);
   if (s->phase != PHASE_CLOSING && s->phase != PHASE_CLOSED) xmppim_session_send_close(s);
   xmppim_session_finish(s, XMPPIM_STREAM_OK);
   return XMPPIM_ERR_PAUSE;
@@ -515,6 +520,7 @@ int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st) {
 
 int xmppim_session_become_ready(xmppim_session *s) {
   s->phase = PHASE_READY;
+  s->was_ready = 1;
   xmppim_session_log(s, XMPPIM_LOG_INFO, "ready as %s", xmppim_jid_to_string(s->bound));
   if (s->opt.keepalive) s->keepalive_at = s->now + s->opt.keepalive;
   s->keepalive_sent_mark = s->bytes_sent;
@@ -641,9 +647,10 @@ uint64_t xmppim_session_next_deadline(const xmppim_session *s) {
 int xmppim_session_close(xmppim_session *s) {
   if (!s) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (s->phase == PHASE_CLOSING || s->phase == PHASE_CLOSED || s->fatal) return XMPPIM_ERR_INVALID_STATE;
-  if (s->phase == PHASE_TLS) {
-    /* C5.4.3.1-a, C5.4.3.2-a: no XML inside an unfinished handshake; the
-     * connection is simply dropped. */
+  if (s->phase == PHASE_TLS || (s->role == XMPPIM_ROLE_SERVER && !s->stream_id[0])) {
+    /* C5.4.3.1-a, C5.4.3.2-a: no XML inside an unfinished handshake; and a
+     * server that has not answered the current header has no stream to
+     * close. The connection is simply dropped. */
     xmppim_session_finish(s, XMPPIM_STREAM_OK);
     return 0;
   }

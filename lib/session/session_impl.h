@@ -94,6 +94,7 @@ struct xmppim_session {
   int stop_feed; /* end this feed after the current element (STARTTLS) */
   int fatal;     /* the stream failed: feed refuses input */
   int close_sent; /* our </stream:stream> is out: nothing more may follow */
+  int was_ready;  /* negotiation completed once: stanzas may be delivered */
   xmppim_stream_condition condition;
   char error_text[160];
   xmppim_stanza *peer_app_condition; /* copy of the peer's stream error detail */

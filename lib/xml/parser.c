@@ -23,7 +23,7 @@
 #include "xml/tree.h"
 
 /* The most bytes handed to libxml2 at once: bounds how late a size limit
- * is noticed and how many events can queue up behind a pause. */
+ * is noticed. */
 #define SLICE_BYTES 4096
 #define STANZA_FIRST_CHUNK 2048
 /* A stanza arena bigger than this after a stanza is given back, so that an
@@ -32,15 +32,6 @@
 #define NS_DIALBACK "jabber:server:dialback"
 
 typedef enum { P_START, P_IN_STREAM, P_ENDED, P_FAILED } parser_state;
-
-typedef enum { EV_STANZA, EV_WHITESPACE, EV_END } event_kind;
-
-typedef struct queued_event {
-  struct queued_event *next;
-  event_kind kind;
-  xmppim_stanza *stanza; /* owned */
-  size_t len;
-} queued_event;
 
 typedef struct intern_slot {
   const xmlChar *key; /* libxml2 dictionary pointer */
@@ -65,7 +56,6 @@ struct xmppim_parser {
   xmppim_stanza *cur;
   xmppim_root *building;   /* root of the stanza under construction */
   xmppim_root *delivering; /* root being shown to on_stanza, takeable */
-  xmppim_stanza *delivering_queued; /* the same for an owned, queued stanza */
   const xmlChar **uri_stack; /* libxml2's namespace pointer per open level */
 
   xmppim_arena header_arena;
@@ -93,11 +83,13 @@ struct xmppim_parser {
   char error_text[160];
   int callback_failed;
   int out_of_memory;
-  int paused;
+  int pause_requested; /* a callback paused: stop right after its event */
+  int priming;         /* feeding the synthetic header of a resumed stream */
+  int pause_after_slice;
+  const char *dialback_prefix; /* declared on the header; redeclared on resume */
   int reset_requested;
   uint64_t stop_pos;
   int in_parse;
-  queued_event *queue_head, *queue_tail;
 
   intern_slot intern[INTERN_SLOTS];
 };
@@ -205,29 +197,21 @@ static void callback_result(xmppim_parser *p, int rv) {
   /* A reset asked for in a callback takes effect right after the event. */
   if (p->reset_requested && !p->stop_pos) p->stop_pos = p->boundary;
   if (rv == XMPPIM_ERR_PAUSE) {
-    p->paused = 1;
+    if (!p->in_parse) {
+      /* Whitespace reported ahead of libxml2, at the end of a slice: the
+       * slice is consumed; just take no more. */
+      p->pause_after_slice = 1;
+      return;
+    }
+    /* libxml2 cannot pause, only stop: stop now, and resume later on a
+     * fresh context primed with this stream's header (see resume_stream). */
+    p->pause_requested = 1;
+    if (!p->stop_pos) p->stop_pos = p->boundary;
+    if (p->ctxt) xmlStopParser(p->ctxt);
   } else if (rv < 0) {
     p->callback_failed = 1;
     if (p->ctxt && p->in_parse) xmlStopParser(p->ctxt);
   }
-}
-
-static int enqueue(xmppim_parser *p, event_kind kind, xmppim_stanza *stanza, size_t len) {
-  queued_event *ev = xmppim_mem_malloc(&p->mem, sizeof(*ev));
-  if (!ev) {
-    fail_nomem(p);
-    return -1;
-  }
-  ev->next = NULL;
-  ev->kind = kind;
-  ev->stanza = stanza;
-  ev->len = len;
-  if (p->queue_tail)
-    p->queue_tail->next = ev;
-  else
-    p->queue_head = ev;
-  p->queue_tail = ev;
-  return 0;
 }
 
 /* The arena of a stanza that was not kept goes back to work for the next. */
@@ -241,12 +225,6 @@ static void recycle_arena(xmppim_parser *p) {
 }
 
 static void deliver_stanza(xmppim_parser *p, xmppim_root *root) {
-  if (p->paused || p->queue_head) {
-    xmppim_tree_adopt(root);
-    xmppim_arena_init(&p->arena, &p->mem, STANZA_FIRST_CHUNK);
-    if (enqueue(p, EV_STANZA, &root->element, 0)) xmppim_stanza_free(&root->element);
-    return;
-  }
   p->delivering = root;
   int rv = p->cb.on_stanza ? p->cb.on_stanza(p->user_data, &root->element) : 0;
   if (p->delivering)
@@ -258,18 +236,10 @@ static void deliver_stanza(xmppim_parser *p, xmppim_root *root) {
 
 static void deliver_whitespace(xmppim_parser *p, size_t len) {
   if (len == 0) return;
-  if (p->paused || p->queue_head) {
-    enqueue(p, EV_WHITESPACE, NULL, len);
-    return;
-  }
   if (p->cb.on_whitespace) callback_result(p, p->cb.on_whitespace(p->user_data, len));
 }
 
 static void deliver_end(xmppim_parser *p) {
-  if (p->paused || p->queue_head) {
-    enqueue(p, EV_END, NULL, 0);
-    return;
-  }
   if (p->cb.on_stream_end) callback_result(p, p->cb.on_stream_end(p->user_data));
 }
 
@@ -286,6 +256,11 @@ static void sax_start_document(void *ud) {
 static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlChar *prefix,
                           const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
                           int nb_attributes, const xmlChar **attributes) {
+  if (p->priming) {
+    /* The synthetic header of a resumed stream: the real one was reported. */
+    p->boundary = position(p) + 1;
+    return;
+  }
   if (!uri || strcmp((const char *)uri, XMPPIM_NS_STREAMS) != 0) {
     fail(p, XMPPIM_STREAM_INVALID_NAMESPACE, "the stream element is not in the streams namespace");
     return;
@@ -296,6 +271,7 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
   }
   xmppim_arena_reset(&p->header_arena);
   memset(&p->header, 0, sizeof(p->header));
+  p->dialback_prefix = NULL;
   p->header.stream_ns = XMPPIM_NS_STREAMS;
   if (prefix) p->header.stream_prefix = header_str(p, prefix, strlen((const char *)prefix));
   if (failed(p)) return;
@@ -304,8 +280,10 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
     if (!ns_prefix) {
       p->header.default_ns = header_str(p, ns_uri, strlen((const char *)ns_uri));
       if (failed(p)) return; /* a stopped libxml2 has freed what the arguments point to */
-    } else if (strcmp((const char *)ns_uri, XMPPIM_NS_STREAMS) != 0 &&
-               strcmp((const char *)ns_uri, NS_DIALBACK) != 0) {
+    } else if (strcmp((const char *)ns_uri, NS_DIALBACK) == 0) {
+      p->dialback_prefix = header_str(p, ns_prefix, strlen((const char *)ns_prefix));
+      if (failed(p)) return;
+    } else if (strcmp((const char *)ns_uri, XMPPIM_NS_STREAMS) != 0) {
       /* RFC 6120 section 4.8.5: no extension namespaces on the header. */
       fail(p, XMPPIM_STREAM_INVALID_NAMESPACE, "the stream header declares an extension namespace");
       return;
@@ -595,17 +573,6 @@ int xmppim_parser_new(xmppim_parser **out, const xmppim_parser_callbacks *callba
   return 0;
 }
 
-static void drop_queue(xmppim_parser *p) {
-  queued_event *ev = p->queue_head;
-  while (ev) {
-    queued_event *next = ev->next;
-    xmppim_stanza_free(ev->stanza);
-    xmppim_mem_free(&p->mem, ev);
-    ev = next;
-  }
-  p->queue_head = p->queue_tail = NULL;
-}
-
 static void drop_context(xmppim_parser *p) {
   if (p->ctxt) {
     xmlFreeParserCtxt(p->ctxt);
@@ -617,7 +584,6 @@ static void drop_context(xmppim_parser *p) {
 void xmppim_parser_free(xmppim_parser *p) {
   if (!p) return;
   drop_context(p);
-  drop_queue(p);
   xmppim_arena_free(&p->arena);
   xmppim_arena_free(&p->header_arena);
   xmppim_mem_free(&p->mem, p->uri_stack);
@@ -626,7 +592,6 @@ void xmppim_parser_free(xmppim_parser *p) {
 
 static void reset_now(xmppim_parser *p) {
   drop_context(p);
-  drop_queue(p);
   xmppim_arena_free(&p->arena);
   xmppim_arena_init(&p->arena, &p->mem, STANZA_FIRST_CHUNK);
   xmppim_arena_free(&p->header_arena);
@@ -647,7 +612,9 @@ static void reset_now(xmppim_parser *p) {
   p->error_text[0] = '\0';
   p->callback_failed = 0;
   p->out_of_memory = 0;
-  p->paused = 0;
+  p->pause_requested = 0;
+  p->pause_after_slice = 0;
+  p->dialback_prefix = NULL;
   p->reset_requested = 0;
   p->stop_pos = 0;
 }
@@ -665,11 +632,6 @@ void xmppim_parser_reset(xmppim_parser *p) {
 
 xmppim_stanza *xmppim_parser_take_stanza(xmppim_parser *p) {
   if (!p) return NULL;
-  if (p->delivering_queued) {
-    xmppim_stanza *st = p->delivering_queued;
-    p->delivering_queued = NULL;
-    return st;
-  }
   if (!p->delivering) return NULL;
   xmppim_root *root = p->delivering;
   p->delivering = NULL;
@@ -801,33 +763,6 @@ static int ensure_context(xmppim_parser *p) {
   return 0;
 }
 
-static int run_queue(xmppim_parser *p) {
-  p->paused = 0;
-  while (p->queue_head && !p->paused && !p->callback_failed) {
-    queued_event *ev = p->queue_head;
-    p->queue_head = ev->next;
-    if (!p->queue_head) p->queue_tail = NULL;
-    int rv = 0;
-    switch (ev->kind) {
-    case EV_STANZA:
-      p->delivering_queued = ev->stanza;
-      rv = p->cb.on_stanza ? p->cb.on_stanza(p->user_data, ev->stanza) : 0;
-      xmppim_stanza_free(p->delivering_queued); /* NULL when taken */
-      p->delivering_queued = NULL;
-      break;
-    case EV_WHITESPACE:
-      rv = p->cb.on_whitespace ? p->cb.on_whitespace(p->user_data, ev->len) : 0;
-      break;
-    case EV_END:
-      rv = p->cb.on_stream_end ? p->cb.on_stream_end(p->user_data) : 0;
-      break;
-    }
-    xmppim_mem_free(&p->mem, ev);
-    callback_result(p, rv);
-  }
-  return 0;
-}
-
 /* Reports whitespace that libxml2 holds back until it sees the next '<',
  * so that a keepalive is seen when it arrives. */
 static void report_pending_whitespace(xmppim_parser *p, const unsigned char *slice, size_t n) {
@@ -861,23 +796,47 @@ static long finish_error(xmppim_parser *p) {
   return p->out_of_memory ? XMPPIM_ERR_NOMEM : XMPPIM_ERR_STREAM;
 }
 
-/* Events queued behind a pause come before the error: report the bytes as
- * consumed and the error on the call that has delivered them. */
-static long fail_or_defer(xmppim_parser *p, size_t consumed) {
-  if (p->queue_head && !p->callback_failed && !p->reset_requested) return (long)consumed;
-  return finish_error(p);
+/* After a pause the next bytes continue the same stream, but libxml2's
+ * context was stopped: start a fresh one and prime it with a header that
+ * declares the same namespaces, without reporting it. The parser then sits
+ * between stanzas exactly as before. */
+static int resume_stream(xmppim_parser *p) {
+  drop_context(p);
+  p->fed = p->boundary = 0;
+  p->ws_raw = 0;
+  p->ws_norm = 0;
+  p->ws_last_cr = 0;
+  p->utf8_tail_len = 0; /* those bytes are the caller's again */
+  p->depth = 0;
+  p->stop_pos = 0;
+  p->pause_requested = 0;
+  if (p->state != P_IN_STREAM || p->fragment) return 0;
+  int rv = ensure_context(p);
+  if (rv) return rv;
+  char header[600];
+  const char *prefix = p->header.stream_prefix;
+  int n = snprintf(header, sizeof(header), "<%s%sstream xmlns%s%s='" XMPPIM_NS_STREAMS "'",
+                   prefix ? prefix : "", prefix ? ":" : "", prefix ? ":" : "", prefix ? prefix : "");
+  if (prefix && p->header.default_ns)
+    n += snprintf(header + n, sizeof(header) - (size_t)n, " xmlns='%s'", p->header.default_ns);
+  if (p->dialback_prefix)
+    n += snprintf(header + n, sizeof(header) - (size_t)n, " xmlns:%s='" NS_DIALBACK "'", p->dialback_prefix);
+  if (n < 0 || (size_t)n + 2 > sizeof(header)) return XMPPIM_ERR_INTERNAL;
+  header[n++] = '>';
+  p->priming = 1;
+  p->in_parse = 1;
+  xmlParseChunk(p->ctxt, header, n, 0);
+  p->in_parse = 0;
+  p->priming = 0;
+  p->fed = (uint64_t)n;
+  if (failed(p) || p->depth != p->stanza_level) return XMPPIM_ERR_INTERNAL;
+  return 0;
 }
 
 long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
   if (!p || (!data && len) || len > (size_t)LONG_MAX) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (p->in_parse) return XMPPIM_ERR_INVALID_STATE;
   if (p->state == P_FAILED) return XMPPIM_ERR_INVALID_STATE;
-  if (p->queue_head || p->paused) {
-    run_queue(p);
-    if (p->callback_failed) return finish_error(p);
-    if (p->paused || p->queue_head) return 0;
-  }
-  /* An error found behind a pause is reported once the events before it are out. */
   if (failed_cause_set(p)) return finish_error(p);
   size_t done = 0;
   while (done < len) {
@@ -896,10 +855,16 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
     p->in_parse = 0;
     p->fed += n;
     p->stream_bytes += n;
-    if (p->reset_requested && !p->condition && !p->callback_failed) {
-      size_t upto = p->stop_pos > fed_before ? (size_t)(p->stop_pos - fed_before) : n;
+    if ((p->reset_requested || p->pause_requested) && !p->condition && !p->callback_failed) {
+      /* Stop exactly after the event that asked: the rest is the caller's. */
+      size_t upto = p->stop_pos > fed_before ? (size_t)(p->stop_pos - fed_before) : 0;
       if (upto > n) upto = n;
-      reset_now(p);
+      if (p->reset_requested) {
+        reset_now(p);
+      } else {
+        rv = resume_stream(p);
+        if (rv) return rv == XMPPIM_ERR_NOMEM ? rv : finish_error(p);
+      }
       return (long)(done + upto);
     }
     if (xrv != 0 && p->ctxt->wellFormed == 0) fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "not well-formed XML");
@@ -908,7 +873,7 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
        * had the fault arrived in a later feed: report it now too. */
       if (!p->callback_failed && !p->reset_requested && !p->ws_before_fault_done)
         report_pending_whitespace(p, slice, n);
-      return fail_or_defer(p, done + n);
+      return finish_error(p);
     }
     done += n;
     /* Everything past the last complete depth-1 event belongs to one
@@ -920,11 +885,14 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
     if (bad) {
       report_pending_whitespace(p, slice, n); /* as if the bad byte came later */
       fail(p, fault.condition, fault.text);
-      return fail_or_defer(p, done);
+      return finish_error(p);
     }
     report_pending_whitespace(p, slice, n);
     if (failed(p)) return finish_error(p);
-    if (p->paused) break;
+    if (p->pause_after_slice) {
+      p->pause_after_slice = 0;
+      break;
+    }
   }
   return (long)done;
 }

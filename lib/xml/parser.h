@@ -75,11 +75,9 @@ void xmppim_parser_free(xmppim_parser *p);
  * XMPPIM_ERR_CALLBACK_FAILURE, XMPPIM_ERR_INVALID_STATE (fed after an error
  * or from inside a callback).
  *
- * When a callback returns XMPPIM_ERR_PAUSE, feed returns early: the bytes it
- * did not consume must be fed again, and events parsed but not yet
- * delivered (from the last piece libxml2 took) are delivered by the next
- * call, which may have len 0. An error found behind a pause is returned by
- * the call that delivers the events before it, never instead of them.
+ * When a callback returns XMPPIM_ERR_PAUSE, feed stops right after that
+ * event and returns the bytes up to its end: the rest was not consumed and
+ * must be fed again later. Nothing parsed is held back.
  *
  * Whitespace between stanzas is counted in characters after XML line-end
  * normalization (CR LF counts once), however it was split across feeds.

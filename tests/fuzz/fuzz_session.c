@@ -726,7 +726,17 @@ static void host_close(fz_host *h, const char *where) {
   }
   /* A server that has not answered the current stream's header (none yet,
    * or a restart after <success/>) has no stream to close. */
-  if (h->role == XMPPIM_ROLE_SERVER && st == XMPPIM_STATE_OPENING && tolerate(TOL_CLOSE_UNOPENED)) return;
+  if (h->role == XMPPIM_ROLE_SERVER && st == XMPPIM_STATE_OPENING && !xmppim_session_stream_id(h->s)) {
+    /* The session drops such a connection without writing anything. */
+    size_t before = h->out.len;
+    int rc = xmppim_session_close(h->s);
+    fz_drain_all(h->s, &h->out);
+    if (rc != 0 || xmppim_session_state_get(h->s) != XMPPIM_STATE_CLOSED || h->out.len != before)
+      fz_fail("xmppim_session_close() of an unanswered stream returned %d, state %s, %zu bytes written", rc,
+              state_name(xmppim_session_state_get(h->s)), h->out.len - before);
+    h->dropped = 1;
+    return;
+  }
   int rc = xmppim_session_close(h->s);
   if (rc != 0 && !(rc == XMPPIM_ERR_INVALID_STATE && st == XMPPIM_STATE_CLOSING))
     fz_fail("xmppim_session_close() %s in state %s returned %d", where, state_name(st), rc);
