@@ -813,21 +813,37 @@ static int resume_stream(xmppim_parser *p) {
   if (p->state != P_IN_STREAM || p->fragment) return 0;
   int rv = ensure_context(p);
   if (rv) return rv;
-  char header[600];
   const char *prefix = p->header.stream_prefix;
-  int n = snprintf(header, sizeof(header), "<%s%sstream xmlns%s%s='" XMPPIM_NS_STREAMS "'",
-                   prefix ? prefix : "", prefix ? ":" : "", prefix ? ":" : "", prefix ? prefix : "");
-  if (prefix && p->header.default_ns)
-    n += snprintf(header + n, sizeof(header) - (size_t)n, " xmlns='%s'", p->header.default_ns);
-  if (p->dialback_prefix)
-    n += snprintf(header + n, sizeof(header) - (size_t)n, " xmlns:%s='" NS_DIALBACK "'", p->dialback_prefix);
-  if (n < 0 || (size_t)n + 2 > sizeof(header)) return XMPPIM_ERR_INTERNAL;
+  const char *ns = prefix ? p->header.default_ns : NULL;
+  const char *db = p->dialback_prefix;
+  /* Room for every byte of the namespace escaped (6 bytes at most each). */
+  size_t cap = 160 + 2 * (prefix ? strlen(prefix) : 0) + (ns ? 6 * strlen(ns) : 0) + (db ? strlen(db) : 0);
+  char *header = xmppim_mem_malloc(&p->mem, cap);
+  if (!header) return XMPPIM_ERR_NOMEM;
+  size_t n = (size_t)snprintf(header, cap, "<%s%sstream xmlns%s%s='" XMPPIM_NS_STREAMS "'", prefix ? prefix : "",
+                              prefix ? ":" : "", prefix ? ":" : "", prefix ? prefix : "");
+  if (ns) {
+    /* The namespace came decoded from the real header: encode it again. */
+    n += (size_t)snprintf(header + n, cap - n, " xmlns='");
+    for (const char *c = ns; *c; c++) {
+      const char *e = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '\'' ? "&apos;" : NULL;
+      if (e) {
+        memcpy(header + n, e, strlen(e));
+        n += strlen(e);
+      } else {
+        header[n++] = *c;
+      }
+    }
+    header[n++] = '\'';
+  }
+  if (db) n += (size_t)snprintf(header + n, cap - n, " xmlns:%s='" NS_DIALBACK "'", db);
   header[n++] = '>';
   p->priming = 1;
   p->in_parse = 1;
-  xmlParseChunk(p->ctxt, header, n, 0);
+  xmlParseChunk(p->ctxt, header, (int)n, 0);
   p->in_parse = 0;
   p->priming = 0;
+  xmppim_mem_free(&p->mem, header);
   p->fed = (uint64_t)n;
   if (failed(p) || p->depth != p->stanza_level) return XMPPIM_ERR_INTERNAL;
   return 0;
@@ -863,7 +879,11 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
         reset_now(p);
       } else {
         rv = resume_stream(p);
-        if (rv) return rv == XMPPIM_ERR_NOMEM ? rv : finish_error(p);
+        if (rv == XMPPIM_ERR_NOMEM) return rv;
+        if (rv) {
+          fail(p, XMPPIM_STREAM_INTERNAL_SERVER_ERROR, "the stream could not be resumed after a pause");
+          return finish_error(p);
+        }
       }
       return (long)(done + upto);
     }

@@ -513,6 +513,32 @@ static void pause_then_error(void **state) {
   xmppim_parser_free(current_parser);
 }
 
+/* A pause restarts libxml2 on a primed context: the stream's namespaces
+ * (escaped ones and the dialback prefix too) carry over. */
+static int pause_every_stanza(void *ud, xmppim_stanza *st) {
+  (void)st;
+  ++*(int *)ud;
+  return XMPPIM_ERR_PAUSE;
+}
+static void pause_keeps_namespaces(void **state) {
+  (void)state;
+  int count = 0;
+  xmppim_parser_callbacks cb = {NULL, pause_every_stanza, NULL, NULL};
+  xmppim_parser *p;
+  assert_int_equal(xmppim_parser_new(&p, &cb, &count, NULL, NULL), 0);
+  const char *in = "<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='urn:odd&apos;ns&amp;&lt;' "
+                   "xmlns:db='jabber:server:dialback'><a/><db:result/><b><c/></b>";
+  size_t at = 0, len = strlen(in);
+  for (int i = 0; i < 10 && at < len; i++) {
+    long rv = xmppim_parser_feed(p, in + at, len - at);
+    assert_true(rv >= 0);
+    at += (size_t)rv;
+  }
+  assert_int_equal(at, len);
+  assert_int_equal(count, 3);
+  xmppim_parser_free(p);
+}
+
 static int failing_stanza(void *ud, xmppim_stanza *st) {
   (void)ud;
   (void)st;
@@ -593,6 +619,7 @@ int main(void) {
     cmocka_unit_test(take_stanza),
     cmocka_unit_test(pause_and_resume),
     cmocka_unit_test(pause_then_error),
+    cmocka_unit_test(pause_keeps_namespaces),
     cmocka_unit_test(whitespace_line_ends_and_before_errors),
     cmocka_unit_test(callback_failure),
     cmocka_unit_test(bad_arguments),
