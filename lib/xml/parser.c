@@ -253,12 +253,31 @@ static void sax_start_document(void *ud) {
     fail(p, XMPPIM_STREAM_UNSUPPORTED_ENCODING, "the XML declaration names an encoding other than UTF-8");
 }
 
+/* Where the start tag being reported ends: normally libxml2's cursor sits on
+ * its '>', but after some recoveries it is further back, so look for the
+ * first '>' outside quotes. */
+static uint64_t start_tag_end(xmppim_parser *p) {
+  const xmlParserInputPtr in = p->ctxt->input;
+  const xmlChar *c = in->cur;
+  xmlChar quote = 0;
+  for (; c < in->end; c++) {
+    if (quote) {
+      if (*c == quote) quote = 0;
+    } else if (*c == '\'' || *c == '"') {
+      quote = *c;
+    } else if (*c == '>') {
+      return (uint64_t)in->consumed + (uint64_t)(c + 1 - in->base);
+    }
+  }
+  return position(p) + 1;
+}
+
 static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlChar *prefix,
                           const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
                           int nb_attributes, const xmlChar **attributes) {
   if (p->priming) {
     /* The synthetic header of a resumed stream: the real one was reported. */
-    p->boundary = position(p) + 1;
+    p->boundary = start_tag_end(p);
     return;
   }
   if (!uri || strcmp((const char *)uri, XMPPIM_NS_STREAMS) != 0) {
@@ -308,7 +327,7 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
     }
   }
   if (failed(p)) return;
-  uint64_t end = position(p) + 1; /* the callback runs before the '>' is consumed */
+  uint64_t end = start_tag_end(p);
   if (end - p->boundary > p->limits.max_stanza_bytes) {
     /* The same bound as for stanzas, checked exactly as for them. */
     fail(p, XMPPIM_STREAM_POLICY_VIOLATION, "the stream header is larger than the limit");
