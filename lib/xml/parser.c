@@ -255,12 +255,13 @@ static void sax_start_document(void *ud) {
 
 /* Where the start tag being reported ends: normally libxml2's cursor sits on
  * its '>', but after some recoveries it is further back, so look for the
- * first '>' outside quotes. */
+ * first '>' outside quotes, or failing that (a stray quote) the first '>'. */
 static uint64_t start_tag_end(xmppim_parser *p) {
   const xmlParserInputPtr in = p->ctxt->input;
-  const xmlChar *c = in->cur;
+  const xmlChar *first_gt = NULL;
   xmlChar quote = 0;
-  for (; c < in->end; c++) {
+  for (const xmlChar *c = in->cur; c < in->end; c++) {
+    if (*c == '>' && !first_gt) first_gt = c;
     if (quote) {
       if (*c == quote) quote = 0;
     } else if (*c == '\'' || *c == '"') {
@@ -269,6 +270,7 @@ static uint64_t start_tag_end(xmppim_parser *p) {
       return (uint64_t)in->consumed + (uint64_t)(c + 1 - in->base);
     }
   }
+  if (first_gt) return (uint64_t)in->consumed + (uint64_t)(first_gt + 1 - in->base);
   return position(p) + 1;
 }
 
@@ -280,6 +282,7 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
     p->boundary = start_tag_end(p);
     return;
   }
+
   if (!uri || strcmp((const char *)uri, XMPPIM_NS_STREAMS) != 0) {
     fail(p, XMPPIM_STREAM_INVALID_NAMESPACE, "the stream element is not in the streams namespace");
     return;
