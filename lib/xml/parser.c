@@ -283,6 +283,14 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
     return;
   }
 
+  const xmlChar *cur = p->ctxt->input->cur;
+  if (!(cur < p->ctxt->input->end && (*cur == '>' || *cur == '/'))) {
+    /* libxml2 reports some broken start tags (a control character between
+     * attributes, stray quotes) with its cursor left inside them: such a
+     * header is not well-formed, and where it ends cannot be trusted. */
+    fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "the stream header is not well-formed");
+    return;
+  }
   if (!uri || strcmp((const char *)uri, XMPPIM_NS_STREAMS) != 0) {
     fail(p, XMPPIM_STREAM_INVALID_NAMESPACE, "the stream element is not in the streams namespace");
     return;
