@@ -291,6 +291,13 @@ static void stream_header(xmppim_parser *p, const xmlChar *localname, const xmlC
     fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "the stream header is not well-formed");
     return;
   }
+  if (*cur == '/' && !p->priming) {
+    /* <stream:stream .../> opens and ends a stream at once: nothing can be
+     * negotiated on it, and a pause between its two events could not be
+     * honoured. */
+    fail(p, XMPPIM_STREAM_BAD_FORMAT, "the stream header closes itself");
+    return;
+  }
   if (!uri || strcmp((const char *)uri, XMPPIM_NS_STREAMS) != 0) {
     fail(p, XMPPIM_STREAM_INVALID_NAMESPACE, "the stream element is not in the streams namespace");
     return;

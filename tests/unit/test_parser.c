@@ -82,9 +82,12 @@ static void header_variants(void **state) {
              "S <message xmlns='jabber:server'/>\n"
              "E\n");
   expect_log("<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='jabber:server' "
-             "xmlns:db='jabber:server:dialback'/>",
+             "xmlns:db='jabber:server:dialback'></s:stream>",
              "H to=- from=- id=- version=- lang=- ns=jabber:server prefix=s\n"
              "E\n");
+  /* A header that closes itself opens no stream worth having. */
+  expect_log("<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='jabber:server'/>",
+             "X bad-format\n");
 }
 
 static void text_entities_cdata_and_char_refs(void **state) {
