@@ -6,7 +6,9 @@ usage: run_fuzzer.py FUZZER SEED_CORPUS_DIR ARTIFACT_DIR [DICT]
 The seed corpus in the source tree is never written to: libFuzzer works in
 a temporary directory that is removed afterwards. Crash, leak, timeout and
 OOM reproducers are kept in ARTIFACT_DIR (in the build tree).
-XMPPIM_FUZZ_SECONDS sets the run time (default 60); XMPPIM_FUZZ_ARGS adds
+XMPPIM_FUZZ_SECONDS sets the run time (default 60); XMPPIM_FUZZ_SEED the
+mutation seed (default 1, so that CI runs of one build repeat each other;
+0 lets libFuzzer pick one, for exploring); XMPPIM_FUZZ_ARGS adds
 libFuzzer flags (split on whitespace).
 """
 import os
@@ -21,6 +23,7 @@ def main():
         sys.exit(__doc__)
     fuzzer, seeds, artifacts = sys.argv[1:4]
     seconds = int(os.environ.get("XMPPIM_FUZZ_SECONDS", "60"))
+    seed = int(os.environ.get("XMPPIM_FUZZ_SEED", "1"))
     os.makedirs(artifacts, exist_ok=True)
     work = tempfile.mkdtemp(prefix="xmppim-fuzz-")
     try:
@@ -29,6 +32,7 @@ def main():
         cmd = [
             fuzzer,
             "-max_total_time=%d" % seconds,
+            "-seed=%d" % seed,
             "-timeout=10",
             "-rss_limit_mb=2048",
             "-max_len=65536",
