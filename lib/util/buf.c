@@ -43,10 +43,6 @@ int xmppim_buf_append(xmppim_buf *b, const void *data, size_t len) {
   return 0;
 }
 
-int xmppim_buf_append_str(xmppim_buf *b, const char *s) {
-  return xmppim_buf_append(b, s, strlen(s));
-}
-
 void xmppim_buf_consume(xmppim_buf *b, size_t n) {
   if (n >= b->len) {
     b->len = 0;

@@ -24,7 +24,6 @@ void xmppim_buf_free(xmppim_buf *b);
 int xmppim_buf_reserve(xmppim_buf *b, size_t extra);
 
 int xmppim_buf_append(xmppim_buf *b, const void *data, size_t len);
-int xmppim_buf_append_str(xmppim_buf *b, const char *s);
 
 /* Drops the first n bytes (after they were written somewhere). */
 void xmppim_buf_consume(xmppim_buf *b, size_t n);
