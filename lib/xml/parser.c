@@ -439,6 +439,11 @@ static void sax_end_element(void *ud, const xmlChar *localname, const xmlChar *p
     p->state = P_ENDED;
     p->boundary = position(p);
     deliver_end(p);
+    /* What follows the end tag is judged by after_stream_end(), not by
+     * libxml2's epilog rules, so that it does not depend on whether it
+     * came in the same feed. */
+    if (!p->stop_pos) p->stop_pos = p->boundary;
+    if (p->ctxt && p->in_parse) xmlStopParser(p->ctxt);
     return;
   }
   if (level > p->stanza_level) {
@@ -833,6 +838,18 @@ static long finish_error(xmppim_parser *p) {
   return p->out_of_memory ? XMPPIM_ERR_NOMEM : XMPPIM_ERR_STREAM;
 }
 
+/* After </stream:stream> only whitespace may come (the peer's last bytes
+ * before it closes the connection); anything else is refused at once. */
+static long after_stream_end(xmppim_parser *p, const char *data, size_t len, size_t done) {
+  for (size_t i = 0; i < len; i++) {
+    if (!is_xml_space((xmlChar)data[i])) {
+      fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "data after the end of the stream");
+      return finish_error(p);
+    }
+  }
+  return (long)(done + len);
+}
+
 /* After a pause the next bytes continue the same stream, but libxml2's
  * context was stopped: start a fresh one and prime it with a header that
  * declares the same namespaces, without reporting it. The parser then sits
@@ -891,6 +908,7 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
   if (p->in_parse) return XMPPIM_ERR_INVALID_STATE;
   if (p->state == P_FAILED) return XMPPIM_ERR_INVALID_STATE;
   if (failed_cause_set(p)) return finish_error(p);
+  if (p->state == P_ENDED && !p->fragment) return after_stream_end(p, data, len, 0);
   size_t done = 0;
   while (done < len) {
     size_t n = len - done < SLICE_BYTES ? len - done : SLICE_BYTES;
@@ -914,6 +932,10 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
       if (upto > n) upto = n;
       if (p->reset_requested) {
         reset_now(p);
+      } else if (p->state == P_ENDED) {
+        drop_context(p); /* nothing more to parse: see after_stream_end() */
+        p->pause_requested = 0;
+        p->stop_pos = 0;
       } else {
         rv = resume_stream(p);
         if (rv == XMPPIM_ERR_NOMEM) return rv;
@@ -923,6 +945,13 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
         }
       }
       return (long)(done + upto);
+    }
+    if (p->state == P_ENDED && !failed(p) && !p->fragment) {
+      size_t upto = p->stop_pos > fed_before ? (size_t)(p->stop_pos - fed_before) : 0;
+      if (upto > n) upto = n;
+      drop_context(p);
+      p->stop_pos = 0;
+      return after_stream_end(p, data + done + upto, len - done - upto, done + upto);
     }
     if (xrv != 0 && p->ctxt->wellFormed == 0) fail(p, XMPPIM_STREAM_NOT_WELL_FORMED, "not well-formed XML");
     if (failed(p)) {

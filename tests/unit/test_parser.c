@@ -542,6 +542,45 @@ static void pause_keeps_namespaces(void **state) {
   xmppim_parser_free(p);
 }
 
+/* Only whitespace may follow </stream:stream>, whether it comes in the same
+ * feed, a later one, or after a pause on the end itself (fuzz finding: a
+ * pause there used to start a second document). */
+static int pause_on_end(void *ud) {
+  ++*(int *)ud;
+  return XMPPIM_ERR_PAUSE;
+}
+static void data_after_stream_end(void **state) {
+  (void)state;
+  const char *tails[] = {" <a", "<a/>", "x", " \r\n\t"};
+  for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+    int clean = t == 3;
+    for (int mode = 0; mode < 3; mode++) {
+      int ends = 0;
+      xmppim_parser_callbacks cb = {NULL, NULL, NULL, mode == 2 ? pause_on_end : NULL};
+      xmppim_parser *p;
+      assert_int_equal(xmppim_parser_new(&p, &cb, &ends, NULL, NULL), 0);
+      char in[256];
+      snprintf(in, sizeof(in), "%s</stream:stream>%s", HEADER, tails[t]);
+      size_t len = strlen(in), split = mode == 0 ? len : strlen(HEADER) + 16, at = 0;
+      long rv = 0;
+      while (at < len && rv >= 0) {
+        size_t want = (at < split ? split : len) - at;
+        rv = xmppim_parser_feed(p, in + at, want);
+        if (rv >= 0) at += (size_t)rv;
+      }
+      if (clean) {
+        assert_int_equal(at, len);
+        assert_int_equal(xmppim_parser_eof(p), 0);
+      } else {
+        assert_int_equal(rv, XMPPIM_ERR_STREAM);
+        assert_int_equal(xmppim_parser_condition(p), XMPPIM_STREAM_NOT_WELL_FORMED);
+      }
+      if (mode == 2) assert_int_equal(ends, 1);
+      xmppim_parser_free(p);
+    }
+  }
+}
+
 static int failing_stanza(void *ud, xmppim_stanza *st) {
   (void)ud;
   (void)st;
@@ -623,6 +662,7 @@ int main(void) {
     cmocka_unit_test(pause_and_resume),
     cmocka_unit_test(pause_then_error),
     cmocka_unit_test(pause_keeps_namespaces),
+    cmocka_unit_test(data_after_stream_end),
     cmocka_unit_test(whitespace_line_ends_and_before_errors),
     cmocka_unit_test(callback_failure),
     cmocka_unit_test(bad_arguments),
