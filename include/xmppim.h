@@ -18,5 +18,7 @@
 #include <xmppim/errors.h>
 #include <xmppim/subscription.h>
 #include <xmppim/roster.h>
+#include <xmppim/server.h>
+#include <xmppim/memory_store.h>
 
 #endif /* XMPPIM_H */
