@@ -159,7 +159,8 @@ XMPPIM_EXTERN void xmppim_callbacks_set_on_bind(xmppim_callbacks *cb, xmppim_on_
 
 /**
  * Settings, mostly security limits, copied by each session at creation.
- * Every setter returns 0 or #XMPPIM_ERR_INVALID_ARGUMENT for a value out of range.
+ * Every setter returns 0 or #XMPPIM_ERR_INVALID_ARGUMENT for a value out of
+ * range (xmppim_options_add_stream_feature() has limits of its own too).
  */
 typedef struct xmppim_options xmppim_options;
 
@@ -196,6 +197,45 @@ XMPPIM_EXTERN int xmppim_options_set_lang(xmppim_options *opt, const char *lang)
 XMPPIM_EXTERN int xmppim_options_set_sasl_mechanisms(xmppim_options *opt, unsigned mask);
 /** Server: failed authentication attempts before policy-violation (default 3, 1..5). */
 XMPPIM_EXTERN int xmppim_options_set_max_auth_attempts(xmppim_options *opt, unsigned count);
+
+/** How many extra stream features one options object holds at most. */
+#define XMPPIM_STREAM_FEATURES_MAX 8
+/** How many bytes the extra stream features take at most, serialized, in all. */
+#define XMPPIM_STREAM_FEATURES_MAX_BYTES 512
+
+/**
+ * Server: adds an informational stream feature, the empty element
+ * `<name xmlns='ns'/>`, to the `<stream:features/>` sent after
+ * authentication, beside resource binding. Informational features are
+ * negotiated by nobody: they only tell the client what the server
+ * supports, so that it may use it; RFC 6121 defines two, roster versioning
+ * (`ver`, `urn:xmpp:features:rosterver`, section 2.6.1) and subscription
+ * pre-approval (`sub`, `urn:xmpp:features:pre-approval`, section 3.4).
+ * The session does not know them and implements nothing behind them:
+ * advertise only what the host does. They are not offered before
+ * authentication, where the client could not use them and an unknown peer
+ * would learn what the server runs. Client sessions ignore them; a client
+ * reads the server's with xmppim_session_peer_has_feature().
+ *
+ * The element is serialized once, here (the namespace escaped), and kept
+ * inside the options object, which sessions copy at creation. Adding the
+ * same name and namespace again changes nothing.
+ * @param name an XML local name in ASCII: letters, digits, '-', '_' and
+ *   '.', not starting with a digit, '-' or '.'.
+ * @param ns the namespace: an absolute URI in ASCII as RFC 3986 writes them
+ *   (a scheme such as `urn:` or `http:`, then the URI's characters, `%`
+ *   followed by two hex digits, no IP-literal host), because a namespace
+ *   that is not a URI is refused by the client's XML parser and would end
+ *   the stream; not the reserved xml and xmlns namespaces. The features the
+ *   session negotiates itself (starttls, mechanisms, bind and session in
+ *   their namespaces) are refused.
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (a bad name or namespace, NULL
+ *   options), #XMPPIM_ERR_LIMIT (more than #XMPPIM_STREAM_FEATURES_MAX
+ *   features or #XMPPIM_STREAM_FEATURES_MAX_BYTES bytes of them) or
+ *   #XMPPIM_ERR_NOMEM.
+ */
+XMPPIM_EXTERN int xmppim_options_add_stream_feature(xmppim_options *opt, const char *name,
+                                                    const char *ns);
 
 /**
  * Creates a client session. It writes its stream header to the output at
@@ -345,6 +385,40 @@ XMPPIM_EXTERN const char *xmppim_session_stream_id(const xmppim_session *s);
 XMPPIM_EXTERN int xmppim_session_is_secure(const xmppim_session *s);
 /** @return the mechanism that authenticated the stream, or XMPPIM_SASL_MECH_UNKNOWN. */
 XMPPIM_EXTERN xmppim_sasl_mechanism xmppim_session_mechanism(const xmppim_session *s);
+
+/** How many informational features of the server a client session remembers at most. */
+#define XMPPIM_PEER_FEATURES_MAX 32
+/** How many bytes of them (name and namespace, each with a terminator) at most. */
+#define XMPPIM_PEER_FEATURES_MAX_BYTES 1024
+
+/**
+ * Client: did the server advertise this informational stream feature?
+ *
+ * The session negotiates STARTTLS, SASL, resource binding and the legacy
+ * session itself. Every other child of the `<stream:features/>` received
+ * after authentication is an informational feature (nothing to negotiate,
+ * only something the server supports, such as RFC 6121's roster versioning
+ * `ver`/`urn:xmpp:features:rosterver` and pre-approval
+ * `sub`/`urn:xmpp:features:pre-approval`). The session remembers their
+ * names and namespaces, without knowing what they mean, so that the layers
+ * above can use what the server offers and refrain from what it does not
+ * (the client roster asks for versioning only when advertised, RFC 6121
+ * R2.6.2-b). Only the features after authentication count: those describe
+ * the stream the client works on; anything offered before (to an unknown
+ * peer) is not kept. When the stream restarts (after STARTTLS or SASL)
+ * what was known is forgotten until the next features arrive.
+ *
+ * To keep an idle session small, at most #XMPPIM_PEER_FEATURES_MAX features
+ * and #XMPPIM_PEER_FEATURES_MAX_BYTES bytes are kept, in one allocation;
+ * features beyond that are ignored (and logged), as if not advertised.
+ * @param name the element's local name; @p ns its namespace.
+ * @return 1 when the last features after authentication had the element,
+ * 0 when they did not, before they arrived, for a server session (which
+ * reads no features), and for NULL arguments.
+ */
+XMPPIM_EXTERN int xmppim_session_peer_has_feature(const xmppim_session *s, const char *name,
+                                                  const char *ns);
+
 /**
  * Why the stream failed, if it did.
  * @param text if not NULL, receives a human-readable reason ("" when none).

@@ -28,8 +28,62 @@ static int give_up(xmppim_session *s, xmppim_stream_condition cond, const char *
   return 0;
 }
 
+/* A restarted stream describes itself anew: what the last features said
+ * no longer holds until the next ones arrive. */
+static void forget_features(xmppim_session *s) {
+  xmppim_mem_free(&s->mem, s->peer_features);
+  s->peer_features = NULL;
+  s->peer_features_len = 0;
+}
+
+static int negotiated(const xmppim_stanza *el) {
+  return is(el, "starttls", NS_TLS) || is(el, "mechanisms", NS_SASL) || is(el, "bind", NS_BIND) ||
+         is(el, "session", NS_SESSION);
+}
+
+/* Keeps the name and namespace of every informational feature, as
+ * "name\0ns\0" pairs in one allocation of their size, within the limits
+ * (what does not fit is ignored: an idle session stays small). */
+static int remember_features(xmppim_session *s, const xmppim_stanza *features) {
+  forget_features(s);
+  size_t total = 0;
+  unsigned count = 0, skipped = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    char *at = s->peer_features;
+    total = 0;
+    count = skipped = 0;
+    for (xmppim_stanza *f = xmppim_stanza_first_child(features); f; f = xmppim_stanza_next_sibling(f)) {
+      if (negotiated(f)) continue;
+      const char *name = xmppim_stanza_name(f);
+      const char *ns = xmppim_stanza_ns(f) ? xmppim_stanza_ns(f) : "";
+      size_t n = strlen(name) + 1, u = strlen(ns) + 1;
+      if (count >= XMPPIM_PEER_FEATURES_MAX || total + n + u > XMPPIM_PEER_FEATURES_MAX_BYTES) {
+        skipped++;
+        continue;
+      }
+      if (at) {
+        memcpy(at, name, n);
+        memcpy(at + n, ns, u);
+        at += n + u;
+      }
+      total += n + u;
+      count++;
+    }
+    if (pass == 0) {
+      if (total == 0) break;
+      s->peer_features = xmppim_mem_malloc(&s->mem, total);
+      if (!s->peer_features) return XMPPIM_ERR_NOMEM;
+    }
+  }
+  s->peer_features_len = total;
+  if (skipped)
+    xmppim_session_log(s, XMPPIM_LOG_WARNING, "ignored %u stream features past the limit", skipped);
+  return 0;
+}
+
 int xmppim_client_open(xmppim_session *s) {
   char header[768];
+  forget_features(s);
   /* C4.7.1-a: say who we are only once TLS hides it; C4.7.2-a 'to';
    * C4.7.3-b no 'id'; C4.7.4-a xml:lang; C4.7.5-a version 1.0. */
   snprintf(header, sizeof(header),
@@ -137,6 +191,8 @@ static int on_features(xmppim_session *s, const xmppim_stanza *features) {
     if (!mechanisms) return give_up(s, XMPPIM_STREAM_UNSUPPORTED_FEATURE, "the server offers no SASL");
     return start_sasl(s, mechanisms);
   }
+  int rv = remember_features(s, features);
+  if (rv) return rv;
   if (!child(features, "bind", NS_BIND))
     return give_up(s, XMPPIM_STREAM_UNSUPPORTED_FEATURE, "the server offers no resource binding");
   xmppim_stanza *sess = child(features, "session", NS_SESSION);

@@ -63,6 +63,9 @@ static int send_features(xmppim_session *s) {
      * optional, for old clients (R1.4-a). */
     rv = rv ? rv : xmppim_session_write_str(s, "<bind xmlns='" NS_BIND "'/><session xmlns='" NS_SESSION
                                                "'><optional/></session>");
+    /* The host's informational features (serialized and escaped when they
+     * were added): only now, for the authenticated client. */
+    if (s->features) rv = rv ? rv : xmppim_session_write_str(s, s->features);
   }
   return rv ? rv : xmppim_session_write_str(s, "</stream:features>");
 }

@@ -17,8 +17,6 @@
 #include "util/mem.h"
 #include "xml/tree.h"
 
-void xmppim_options_defaults(xmppim_options *o);
-
 /* ---- logging and output ---- */
 
 void xmppim_session_log(xmppim_session *s, xmppim_log_level level, const char *fmt, ...) {
@@ -270,11 +268,17 @@ static int session_new(xmppim_session **out, xmppim_role role, const xmppim_call
   if (cb) s->cb = *cb;
   s->user_data = user_data;
   if (opt)
-    s->opt = *opt;
+    s->opt = opt->set;
   else
-    xmppim_options_defaults(&s->opt);
+    xmppim_session_settings_defaults(&s->opt);
   if (s->opt.require_tls < 0) s->opt.require_tls = role == XMPPIM_ROLE_CLIENT;
   xmppim_buf_init(&s->out, &s->mem, 0);
+  int rv = 0;
+  if (opt && opt->features_len && role == XMPPIM_ROLE_SERVER) {
+    /* Only a server that has some keeps them, in an allocation of their size. */
+    s->features = xmppim_mem_strndup(&s->mem, opt->features, opt->features_len);
+    if (!s->features) rv = XMPPIM_ERR_NOMEM;
+  }
   s->phase = PHASE_AWAIT_HEADER;
   s->keepalive_at = XMPPIM_NO_DEADLINE;
   s->close_deadline = XMPPIM_NO_DEADLINE;
@@ -283,7 +287,7 @@ static int session_new(xmppim_session **out, xmppim_role role, const xmppim_call
   limits.max_stanza_bytes = s->opt.max_stanza_size;
   xmppim_parser_callbacks pcb = {parser_on_header, parser_on_stanza, parser_on_whitespace,
                                  parser_on_end};
-  int rv = xmppim_parser_new(&s->parser, &pcb, s, &limits, &s->mem);
+  if (rv == 0) rv = xmppim_parser_new(&s->parser, &pcb, s, &limits, &s->mem);
   if (rv == 0) rv = xmppim_session_random_hex(s->iq_prefix, 4);
   if (rv) {
     xmppim_session_free(s);
@@ -358,6 +362,8 @@ void xmppim_session_free(xmppim_session *s) {
   xmppim_jid_free(s->bound);
   xmppim_stanza_free(s->peer_app_condition);
   xmppim_mem_free(&s->mem, s->domain);
+  xmppim_mem_free(&s->mem, s->features);
+  xmppim_mem_free(&s->mem, s->peer_features);
   if (s->password) {
     /* volatile so that the wipe is not optimized away */
     volatile char *p = s->password;
@@ -712,6 +718,19 @@ int xmppim_session_is_secure(const xmppim_session *s) { return s && s->secure; }
 xmppim_sasl_mechanism xmppim_session_mechanism(const xmppim_session *s) {
   return s && s->authenticated ? s->mechanism : XMPPIM_SASL_MECH_UNKNOWN;
 }
+int xmppim_session_peer_has_feature(const xmppim_session *s, const char *name, const char *ns) {
+  if (!s || !name || !ns || !s->peer_features) return 0;
+  /* "name\0ns\0" pairs, one after the other. */
+  const char *p = s->peer_features, *end = p + s->peer_features_len;
+  while (p < end) {
+    const char *n = p;
+    const char *u = n + strlen(n) + 1;
+    p = u + strlen(u) + 1;
+    if (strcmp(n, name) == 0 && strcmp(u, ns) == 0) return 1;
+  }
+  return 0;
+}
+
 xmppim_stream_condition xmppim_session_error(const xmppim_session *s, const char **text) {
   if (text) *text = s ? s->error_text : "";
   return s ? s->condition : XMPPIM_STREAM_OK;

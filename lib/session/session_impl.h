@@ -37,7 +37,9 @@ struct xmppim_callbacks {
   xmppim_on_bind_cb on_bind;
 };
 
-struct xmppim_options {
+/* The settings a session keeps: the options object minus what a session
+ * keeps in a form of its own (the extra stream features). */
+typedef struct session_settings {
   size_t output_limit;
   size_t max_stanza_size;
   int require_tls; /* -1: the role's default */
@@ -50,6 +52,17 @@ struct xmppim_options {
   char lang[36];
   unsigned max_auth_attempts;
   unsigned mechanisms; /* bit per xmppim_sasl_mechanism */
+} session_settings;
+
+/* Room for the extra stream features, pre-serialized and concatenated
+ * (`<name xmlns='ns'/>` each, the namespace escaped), plus a NUL. */
+#define OPTIONS_FEATURES_BYTES (XMPPIM_STREAM_FEATURES_MAX_BYTES + 1)
+
+struct xmppim_options {
+  session_settings set;
+  unsigned feature_count;
+  size_t features_len;
+  char features[OPTIONS_FEATURES_BYTES];
 };
 
 /* Where the negotiation stands, finer than the public state. */
@@ -79,7 +92,7 @@ struct xmppim_session {
   xmppim_mem mem;
   xmppim_role role;
   xmppim_callbacks cb;
-  xmppim_options opt;
+  session_settings opt;
   void *user_data;
 
   xmppim_parser *parser;
@@ -118,7 +131,14 @@ struct xmppim_session {
   xmppim_sasl_client *sasl_client;
   char bind_id[24];
 
+  /* client: the informational features of the last <stream:features/>
+   * after authentication, as "name\0ns\0" pairs, peer_features_len bytes
+   * (NULL when none); freed on restart and free. */
+  char *peer_features;
+  size_t peer_features_len;
+
   /* server */
+  char *features; /* the host's extra features, serialized; NULL for none */
   xmppim_sasl_server *sasl_server;
   unsigned offered;       /* bit per xmppim_sasl_mechanism offered in the features */
   int tls_offered;
@@ -161,6 +181,9 @@ void xmppim_session_restart_parser(xmppim_session *s);
 int xmppim_session_send_error_reply(xmppim_session *s, const xmppim_stanza *request,
                                     xmppim_stanza_condition condition);
 int xmppim_session_become_ready(xmppim_session *s);
+
+/* config.c */
+void xmppim_session_settings_defaults(session_settings *o);
 
 /* client.c / server.c */
 int xmppim_client_open(xmppim_session *s);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "failing_mem.h"
 #include "pair.h"
 
 #define ACCOUNT PAIR_USER "@" PAIR_DOMAIN
@@ -664,6 +665,272 @@ static void bad_arguments(void **state) {
   xmppim_options_free(o);
 }
 
+/* ---- informational stream features ---- */
+
+#define NS_ROSTERVER "urn:xmpp:features:rosterver"
+#define NS_PREAPPROVAL "urn:xmpp:features:pre-approval"
+#define NS_ODD "urn:example:a&b'c"
+
+static size_t count_of(const char *haystack, const char *needle) {
+  size_t n = 0;
+  for (const char *at = strstr(haystack, needle); at; at = strstr(at + 1, needle)) n++;
+  return n;
+}
+
+/* R2.6.1-a, R3.4-b, RD-d: the server adds the host's features to those
+ * after authentication only, escaped, once each; the client sees them. */
+static void informational_features_after_auth_only(void **state) {
+  (void)state;
+  xmppim_options *so = options_with(0, 0);
+  xmppim_options *co = options_with(0, 0);
+  assert_int_equal(xmppim_options_add_stream_feature(so, "ver", NS_ROSTERVER), 0);
+  assert_int_equal(xmppim_options_add_stream_feature(so, "sub", NS_PREAPPROVAL), 0);
+  assert_int_equal(xmppim_options_add_stream_feature(so, "ver", NS_ROSTERVER), 0); /* no-op */
+  assert_int_equal(xmppim_options_add_stream_feature(so, "odd", NS_ODD), 0);
+  for (int tls = 0; tls < 2; tls++) {
+    pair p = {.tls_shim = tls};
+    assert_int_equal(xmppim_options_set_require_tls(co, tls), 0);
+    pair_init(&p, ACCOUNT, PAIR_PASSWORD, co, so);
+    /* the client's view before anything arrived */
+    assert_int_equal(xmppim_session_peer_has_feature(p.client.s, "ver", NS_ROSTERVER), 0);
+    pair_pump(&p);
+    assert_true(p.client.ready);
+    const char *t = p.server.transcript;
+    /* every features element but the last one (after SASL) has none of them */
+    const char *last = NULL;
+    for (const char *at = strstr(t, "<stream:features>"); at; at = strstr(at + 1, "<stream:features>"))
+      last = at;
+    assert_non_null(last);
+    assert_int_equal(count_of(t, "<stream:features>"), tls ? 3 : 2);
+    assert_true(strstr(t, "<success") < last);
+    assert_true(strstr(t, "rosterver") > last);
+    assert_non_null(strstr(last, "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><session "
+                                 "xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"
+                                 "<ver xmlns='urn:xmpp:features:rosterver'/>"
+                                 "<sub xmlns='urn:xmpp:features:pre-approval'/>"
+                                 "<odd xmlns='urn:example:a&amp;b&apos;c'/>"
+                                 "</stream:features>"));
+    assert_int_equal(count_of(t, "rosterver"), 1);
+    /* the client read them, unescaped; the negotiated ones are not informational */
+    assert_int_equal(xmppim_session_peer_has_feature(p.client.s, "ver", NS_ROSTERVER), 1);
+    assert_int_equal(xmppim_session_peer_has_feature(p.client.s, "sub", NS_PREAPPROVAL), 1);
+    assert_int_equal(xmppim_session_peer_has_feature(p.client.s, "odd", NS_ODD), 1);
+    assert_int_equal(xmppim_session_peer_has_feature(p.client.s, "sub", NS_ROSTERVER), 0);
+    assert_int_equal(xmppim_session_peer_has_feature(p.client.s, "bind", "urn:ietf:params:xml:ns:xmpp-bind"), 0);
+    assert_int_equal(xmppim_session_peer_has_feature(p.client.s, "session", "urn:ietf:params:xml:ns:xmpp-session"), 0);
+    /* a server session reads no features */
+    assert_int_equal(xmppim_session_peer_has_feature(p.server.s, "ver", NS_ROSTERVER), 0);
+    pair_free(&p);
+  }
+  /* without any, the features after SASL are as before */
+  pair q = {0};
+  assert_int_equal(xmppim_options_set_require_tls(co, 0), 0);
+  pair_init(&q, ACCOUNT, PAIR_PASSWORD, co, NULL);
+  pair_pump(&q);
+  assert_true(q.client.ready);
+  assert_non_null(strstr(q.server.transcript, "<optional/></session></stream:features>"));
+  assert_int_equal(xmppim_session_peer_has_feature(q.client.s, "ver", NS_ROSTERVER), 0);
+  pair_free(&q);
+  xmppim_options_free(so);
+  xmppim_options_free(co);
+}
+
+static void drain(xmppim_session *s, char *into, size_t cap) {
+  const char *data;
+  size_t n = xmppim_session_output(s, &data);
+  snprintf(into, cap, "%.*s", (int)n, data);
+  xmppim_session_consumed(s, n);
+}
+
+#define RAW_HEADER                                                                          \
+  "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "                              \
+  "xmlns:stream='http://etherx.jabber.org/streams' from='example.com' id='%s' version='1.0'>"
+
+/* The client keeps what the features after authentication say, not those
+ * before; within its limits. The server is played by hand. */
+static void client_keeps_features_after_auth_only(void **state) {
+  (void)state;
+  xmppim_options *co = options_with(BIT(XMPPIM_SASL_MECH_PLAIN), 0);
+  assert_int_equal(xmppim_options_set_allow_plain_without_tls(co, 1), 0);
+  xmppim_session *c;
+  assert_int_equal(xmppim_session_client_new(&c, ACCOUNT, PAIR_PASSWORD, NULL, NULL, co, NULL), 0);
+  xmppim_options_free(co);
+  static char out[8192], in[16384];
+  drain(c, out, sizeof(out));
+  snprintf(in, sizeof(in),
+           RAW_HEADER "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                      "<mechanism>PLAIN</mechanism></mechanisms><ver xmlns='" NS_ROSTERVER "'/>"
+                      "</stream:features>",
+           "s1");
+  assert_int_equal(xmppim_session_feed(c, in, strlen(in)), (long)strlen(in));
+  drain(c, out, sizeof(out));
+  assert_non_null(strstr(out, "<auth"));
+  /* offered before authentication: not kept */
+  assert_int_equal(xmppim_session_peer_has_feature(c, "ver", NS_ROSTERVER), 0);
+  const char *success = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>";
+  assert_int_equal(xmppim_session_feed(c, success, strlen(success)), (long)strlen(success));
+  drain(c, out, sizeof(out));
+  assert_non_null(strstr(out, "<stream:stream"));
+  assert_int_equal(xmppim_session_peer_has_feature(c, "ver", NS_ROSTERVER), 0);
+  /* after authentication: bind, ver, a namespace too long to keep, then
+   * more features than are kept */
+  size_t len = (size_t)snprintf(in, sizeof(in),
+                                RAW_HEADER "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+                                           "<ver xmlns='" NS_ROSTERVER "'/><big xmlns='urn:",
+                                "s2");
+  static char big_ns[1200];
+  memset(big_ns, 'x', sizeof(big_ns) - 1);
+  len += (size_t)snprintf(in + len, sizeof(in) - len, "%s'/>", big_ns);
+  for (int i = 0; i < 40; i++)
+    len += (size_t)snprintf(in + len, sizeof(in) - len, "<f%d xmlns='urn:example:%d'/>", i, i);
+  len += (size_t)snprintf(in + len, sizeof(in) - len, "</stream:features>");
+  assert_true(len < sizeof(in) - 1);
+  assert_int_equal(xmppim_session_feed(c, in, len), (long)len);
+  drain(c, out, sizeof(out));
+  assert_non_null(strstr(out, "urn:ietf:params:xml:ns:xmpp-bind"));
+  assert_int_equal(xmppim_session_peer_has_feature(c, "ver", NS_ROSTERVER), 1);
+  char big_full[1300];
+  snprintf(big_full, sizeof(big_full), "urn:%s", big_ns);
+  assert_int_equal(xmppim_session_peer_has_feature(c, "big", big_full), 0); /* past the bytes */
+  /* ver and f0..f30 fill the XMPPIM_PEER_FEATURES_MAX places */
+  for (int i = 0; i < 40; i++) {
+    char name[8], ns[32];
+    snprintf(name, sizeof(name), "f%d", i);
+    snprintf(ns, sizeof(ns), "urn:example:%d", i);
+    assert_int_equal(xmppim_session_peer_has_feature(c, name, ns), i < XMPPIM_PEER_FEATURES_MAX - 1);
+  }
+  assert_int_equal(xmppim_session_peer_has_feature(c, "f0", "urn:example:1"), 0);
+  xmppim_session_free(c);
+}
+
+/* Every allocation failing in turn while features are copied and read:
+ * clean errors, no leak. */
+static void stream_features_allocation_failures(void **state) {
+  (void)state;
+  xmppim_options *so = options_with(0, 0);
+  assert_int_equal(xmppim_options_add_stream_feature(so, "ver", NS_ROSTERVER), 0);
+  for (long fail = 1;; fail++) {
+    failing_mem fm;
+    failing_mem_init(&fm, fail);
+    xmppim_session *s = NULL;
+    int rv = xmppim_session_server_new(&s, PAIR_DOMAIN, NULL, NULL, so, &fm.mem);
+    assert_true(rv == 0 || rv == XMPPIM_ERR_NOMEM);
+    xmppim_session_free(s);
+    assert_int_equal(fm.live, 0);
+    if (fm.count < fail) break; /* nothing failed: done */
+  }
+  xmppim_options_free(so);
+  xmppim_options *co = options_with(BIT(XMPPIM_SASL_MECH_PLAIN), 0);
+  assert_int_equal(xmppim_options_set_allow_plain_without_tls(co, 1), 0);
+  static const char *const server_says[] = {
+    RAW_HEADER "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+               "<mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+    "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+    RAW_HEADER "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+               "<ver xmlns='" NS_ROSTERVER "'/><sub xmlns='" NS_PREAPPROVAL "'/></stream:features>"};
+  for (long fail = 1;; fail++) {
+    failing_mem fm;
+    failing_mem_init(&fm, fail);
+    xmppim_session *c = NULL;
+    int rv = xmppim_session_client_new(&c, ACCOUNT, PAIR_PASSWORD, NULL, NULL, co, &fm.mem);
+    assert_true(rv == 0 || rv == XMPPIM_ERR_NOMEM);
+    for (size_t i = 0; c && i < sizeof(server_says) / sizeof(server_says[0]); i++) {
+      char in[1024], out[4096];
+      drain(c, out, sizeof(out));
+      snprintf(in, sizeof(in), server_says[i], "s1");
+      if (xmppim_session_feed(c, in, strlen(in)) < 0) break;
+    }
+    int done = fm.count < fail;
+    if (done) {
+      assert_int_equal(xmppim_session_peer_has_feature(c, "ver", NS_ROSTERVER), 1);
+      assert_int_equal(xmppim_session_peer_has_feature(c, "sub", NS_PREAPPROVAL), 1);
+    }
+    xmppim_session_free(c);
+    assert_int_equal(fm.live, 0);
+    if (done) break;
+  }
+  xmppim_options_free(co);
+}
+
+static void stream_feature_arguments(void **state) {
+  (void)state;
+  xmppim_options *o;
+  assert_int_equal(xmppim_options_new(&o), 0);
+  static const char *const bad_names[] = {"", "1ver", "-ver", ".ver", "a:b", "a b", "a/b",
+                                          "a'b", "a>", "\xc3\xa9t\xc3\xa9", "a&b"};
+  for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
+    assert_int_equal(xmppim_options_add_stream_feature(o, bad_names[i], "urn:x"),
+                     XMPPIM_ERR_INVALID_ARGUMENT);
+  /* not URIs (a parser would refuse them), and the reserved namespaces */
+  static const char *const bad_ns[] = {
+    "", "urn:\x01", "urn:\xff", "urn:\xc3\xa9", "no-scheme", ":x", "1x:y", "urn:a b", "urn:a<b",
+    "urn:a>b", "urn:a\"b", "urn:a#b#c", "urn:%4g", "urn:a[b]", "urn:a|b", "http://a@b@c/",
+    "http://a:b:c/", "http://x:123456/", "http://[::1]/x",
+    "http://www.w3.org/XML/1998/namespace", "http://www.w3.org/2000/xmlns/"};
+  for (size_t i = 0; i < sizeof(bad_ns) / sizeof(bad_ns[0]); i++)
+    assert_int_equal(xmppim_options_add_stream_feature(o, "ver", bad_ns[i]), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_options_add_stream_feature(NULL, "ver", "urn:x"), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_options_add_stream_feature(o, NULL, "urn:x"), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "ver", NULL), XMPPIM_ERR_INVALID_ARGUMENT);
+  /* the features the session negotiates itself */
+  assert_int_equal(xmppim_options_add_stream_feature(o, "bind", "urn:ietf:params:xml:ns:xmpp-bind"),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "starttls", "urn:ietf:params:xml:ns:xmpp-tls"),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl"),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "session", "urn:ietf:params:xml:ns:xmpp-session"),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
+  /* good names; a repeat is a no-op and takes no place */
+  assert_int_equal(xmppim_options_add_stream_feature(o, "_a-b.c9", "urn:x"), 0);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "bind", "urn:other"), 0);
+  /* URIs of every shape (checked against libxml2's reading when written) */
+  static const char *const good_ns[] = {"http://jabber.org/protocol/caps", "urn:a:b#c?d/e",
+                                        "http://u:p@ex.com:5222/a%20b?q=1;r=(2)*+,!$~"};
+  for (size_t i = 0; i < sizeof(good_ns) / sizeof(good_ns[0]); i++) {
+    xmppim_options *g;
+    assert_int_equal(xmppim_options_new(&g), 0);
+    assert_int_equal(xmppim_options_add_stream_feature(g, "g", good_ns[i]), 0);
+    xmppim_options_free(g);
+  }
+  for (int i = 0; i < 6; i++) {
+    char ns[16];
+    snprintf(ns, sizeof(ns), "urn:x%d", i);
+    assert_int_equal(xmppim_options_add_stream_feature(o, "f", ns), 0);
+    assert_int_equal(xmppim_options_add_stream_feature(o, "f", ns), 0);
+  }
+  /* XMPPIM_STREAM_FEATURES_MAX reached */
+  assert_int_equal(xmppim_options_add_stream_feature(o, "g", "urn:y"), XMPPIM_ERR_LIMIT);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "_a-b.c9", "urn:x"), 0); /* still a no-op */
+  xmppim_options_free(o);
+  /* XMPPIM_STREAM_FEATURES_MAX_BYTES: escaping counts */
+  assert_int_equal(xmppim_options_new(&o), 0);
+  char ns[600];
+  memcpy(ns, "urn:", 4);
+  memset(ns + 4, 'a', sizeof(ns) - 5);
+  ns[sizeof(ns) - 1] = '\0';
+  assert_int_equal(xmppim_options_add_stream_feature(o, "f", ns), XMPPIM_ERR_LIMIT);
+  ns[481] = '\0'; /* "<f xmlns='" + 481 + "'/>" = 494 bytes */
+  assert_int_equal(xmppim_options_add_stream_feature(o, "f", ns), 0);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "g", "urn:zzzzzzzzzz"), XMPPIM_ERR_LIMIT);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "g", "u:xyz"), 0); /* 18 bytes: 512 in all */
+  assert_int_equal(xmppim_options_add_stream_feature(o, "h", "u:"), XMPPIM_ERR_LIMIT);
+  xmppim_options_free(o);
+  assert_int_equal(xmppim_options_new(&o), 0);
+  memset(ns + 4, '&', 90);
+  ns[94] = '\0'; /* 13 + 4 + 90 * "&amp;" = 467 bytes */
+  assert_int_equal(xmppim_options_add_stream_feature(o, "f", ns), 0);
+  assert_int_equal(xmppim_options_add_stream_feature(o, "g", ns), XMPPIM_ERR_LIMIT);
+  xmppim_options_free(o);
+  /* the getter */
+  assert_int_equal(xmppim_session_peer_has_feature(NULL, "ver", NS_ROSTERVER), 0);
+  xmppim_session *s;
+  assert_int_equal(xmppim_session_client_new(&s, ACCOUNT, "pw", NULL, NULL, NULL, NULL), 0);
+  assert_int_equal(xmppim_session_peer_has_feature(s, NULL, NS_ROSTERVER), 0);
+  assert_int_equal(xmppim_session_peer_has_feature(s, "ver", NULL), 0);
+  xmppim_session_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(login_each_mechanism_over_tls),
@@ -691,6 +958,10 @@ int main(void) {
     cmocka_unit_test(callbacks_cannot_reenter),
     cmocka_unit_test(stream_ids_fresh),
     cmocka_unit_test(bad_arguments),
+    cmocka_unit_test(informational_features_after_auth_only),
+    cmocka_unit_test(client_keeps_features_after_auth_only),
+    cmocka_unit_test(stream_features_allocation_failures),
+    cmocka_unit_test(stream_feature_arguments),
   };
   return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }
