@@ -114,17 +114,26 @@ XMPPIM_EXTERN int xmppim_roster_client_new(xmppim_roster **out, xmppim_session *
 XMPPIM_EXTERN void xmppim_roster_free(xmppim_roster *r);
 
 /**
- * Says whether the server advertised roster versioning
- * (`<ver xmlns='urn:xmpp:features:rosterver'/>`, R2.6.1-a). The session does
- * not report stream features yet, so the application tells the roster.
- * Off by default: then no `ver` is sent (R2.6.2-b).
+ * Says whether the application wants roster versioning (RFC 6121 section
+ * 2.6). On by default: a roster get then carries `ver` exactly when the
+ * server advertised `<ver xmlns='urn:xmpp:features:rosterver'/>` in the
+ * stream features after authentication (R2.6.1-a, R2.6.2-a), as the
+ * session reports them (xmppim_session_peer_has_feature()), read when the
+ * request is sent.
+ *
+ * Off (0): no `ver` is ever sent (R2.6.2-e), for an application that keeps
+ * no cache across sessions. On (nonzero) cannot force `ver` on a server
+ * that did not advertise the feature: a client MUST NOT send it then
+ * (R2.6.2-b), so on only restores the default.
  */
 XMPPIM_EXTERN void xmppim_roster_set_versioning(xmppim_roster *r, int on);
 
 /**
- * Sends the roster get (R2.1.3-a, no items: R2.1.3-b). With versioning on it
- * carries `ver`: the cached version, or "" when none is cached (R2.6.2-a,
- * R2.6.2-c, R2.6.2-d).
+ * Sends the roster get (R2.1.3-a, no items: R2.1.3-b). When the server
+ * advertised roster versioning and the application did not turn it off
+ * (xmppim_roster_set_versioning()) it carries `ver`: the cached version, or
+ * "" when none is cached (R2.6.2-a, R2.6.2-c, R2.6.2-d); otherwise none
+ * (R2.6.2-b).
  * @return 0, #XMPPIM_ERR_INVALID_STATE (a request is outstanding, or the
  * session is not ready), or the errors of xmppim_session_send_iq().
  */
@@ -189,21 +198,47 @@ XMPPIM_EXTERN int xmppim_roster_remove_item(xmppim_roster *r, const char *jid);
 /**
  * Sends a subscription presence to the bare JID of @p jid (R3.1.1-a):
  * subscribe, subscribed (which before any request is a pre-approval,
- * RFC 6121 section 3.4), unsubscribe or unsubscribed.
+ * RFC 6121 section 3.4; not checked here, see xmppim_roster_subscribed()),
+ * unsubscribe or unsubscribed.
  * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT or a send error.
  */
 XMPPIM_EXTERN int xmppim_roster_send_subscription(xmppim_roster *r, const char *jid,
                                                   xmppim_sub_stanza type);
 /** Asks for the contact's presence. */
 XMPPIM_EXTERN int xmppim_roster_subscribe(xmppim_roster *r, const char *jid);
-/** Approves the contact's request. */
+/**
+ * Approves the contact's request: a subscribed presence.
+ *
+ * It is sent whether or not the server advertised pre-approval, although,
+ * sent to a contact that has no request pending, it is a pre-approval
+ * (RFC 6121 section 3.4) and R3.4.1-b forbids trying one without the
+ * feature. The roster cannot tell the two apart: a pending request is not
+ * part of the roster (RFC 6121 shows no "pending in" on items) and
+ * arrives as presence the roster does not see, possibly stored by the
+ * server while the user was offline; refusing here would refuse genuine
+ * approvals. Approving is what this call is for; use
+ * xmppim_roster_preapprove() to pre-approve, which checks the feature. The
+ * harm is nil: a subscribed with no request to approve is never routed to
+ * the contact, and a server without pre-approval does nothing with it
+ * (RFC 6121 Appendix A.2.3, Table 4).
+ * @return as xmppim_roster_send_subscription().
+ */
 XMPPIM_EXTERN int xmppim_roster_subscribed(xmppim_roster *r, const char *jid);
 /** Stops receiving the contact's presence. */
 XMPPIM_EXTERN int xmppim_roster_unsubscribe(xmppim_roster *r, const char *jid);
 /** Denies or cancels the contact's subscription (and withdraws a pre-approval). */
 XMPPIM_EXTERN int xmppim_roster_unsubscribed(xmppim_roster *r, const char *jid);
-/** Pre-approves a request the contact has not sent yet (RFC 6121 section 3.4): a
- * subscribed presence, which the server keeps as `approved='true'`. */
+/**
+ * Pre-approves a request the contact has not sent yet (RFC 6121 section
+ * 3.4): a subscribed presence, which the server keeps as `approved='true'`.
+ * Only when the server advertised `<sub xmlns='urn:xmpp:features:pre-approval'/>`
+ * in the stream features after authentication (R3.4-b, read through
+ * xmppim_session_peer_has_feature()); a client MUST NOT try otherwise
+ * (R3.4.1-b).
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (NULL or a bad JID),
+ * #XMPPIM_ERR_INVALID_STATE (the server did not advertise pre-approval, or
+ * the session is not ready) or a send error.
+ */
 XMPPIM_EXTERN int xmppim_roster_preapprove(xmppim_roster *r, const char *jid);
 
 /**

@@ -40,7 +40,7 @@ struct xmppim_roster {
   xmppim_session *session;
   xmppim_roster_callbacks cb;
   void *user_data;
-  int versioning;
+  int versioning; /* the application's wish (default 1); the server decides too */
   char *ver;
   item_list items;
   request_token *pending;
@@ -193,6 +193,7 @@ int xmppim_roster_client_new(xmppim_roster **out, xmppim_session *session,
   r->session = session;
   if (callbacks) r->cb = *callbacks;
   r->user_data = user_data;
+  r->versioning = 1;
   *out = r;
   return 0;
 }
@@ -208,6 +209,16 @@ void xmppim_roster_free(xmppim_roster *r) {
 
 void xmppim_roster_set_versioning(xmppim_roster *r, int on) {
   if (r) r->versioning = on ? 1 : 0;
+}
+
+/* The informational stream features of RFC 6121, as the session read them
+ * after authentication (R2.6.1-a, R3.4-b; RD-d). */
+#define FEATURE_NS_ROSTERVER "urn:xmpp:features:rosterver"
+#define FEATURE_NS_PREAPPROVAL "urn:xmpp:features:pre-approval"
+
+/* R2.6.2-a: when the server advertised it; R2.6.2-b: never otherwise. */
+static int use_versioning(const xmppim_roster *r) {
+  return r->versioning && xmppim_session_peer_has_feature(r->session, "ver", FEATURE_NS_ROSTERVER);
 }
 
 static xmppim_stanza *find_query(const xmppim_stanza *iq) {
@@ -271,7 +282,7 @@ int xmppim_roster_request(xmppim_roster *r) {
   if (rv != 0) return rv;
   if ((rv = xmppim_stanza_set_attr(iq, "type", "get")) != 0 ||
       (rv = xmppim_stanza_add_child(iq, "query", XMPPIM_NS_ROSTER, &q)) != 0 ||
-      (r->versioning && (rv = xmppim_stanza_set_attr(q, "ver", r->ver ? r->ver : "")) != 0)) {
+      (use_versioning(r) && (rv = xmppim_stanza_set_attr(q, "ver", r->ver ? r->ver : "")) != 0)) {
     xmppim_stanza_free(iq);
     return rv;
   }
@@ -535,6 +546,10 @@ int xmppim_roster_unsubscribed(xmppim_roster *r, const char *jid) {
   return xmppim_roster_send_subscription(r, jid, XMPPIM_SUB_UNSUBSCRIBED);
 }
 int xmppim_roster_preapprove(xmppim_roster *r, const char *jid) {
+  if (!r || !jid) return XMPPIM_ERR_INVALID_ARGUMENT;
+  /* R3.4.1-b: not without the server's pre-approval feature (R3.4-b). */
+  if (!xmppim_session_peer_has_feature(r->session, "sub", FEATURE_NS_PREAPPROVAL))
+    return XMPPIM_ERR_INVALID_STATE;
   return xmppim_roster_send_subscription(r, jid, XMPPIM_SUB_SUBSCRIBED);
 }
 

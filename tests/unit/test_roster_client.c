@@ -118,7 +118,13 @@ static void pump(harness *h) {
     if (move(h->client, h->server) + move(h->server, h->client) == 0) break;
 }
 
-static void harness_init(harness *h, const xmppim_mem *mem) {
+/* What the server side advertises after authentication (RD-d). */
+#define FEATURE_VER 1u /* <ver xmlns='urn:xmpp:features:rosterver'/> */
+#define FEATURE_SUB 2u /* <sub xmlns='urn:xmpp:features:pre-approval'/> */
+#define NS_ROSTERVER "urn:xmpp:features:rosterver"
+#define NS_PREAPPROVAL "urn:xmpp:features:pre-approval"
+
+static void harness_init_with(harness *h, const xmppim_mem *mem, unsigned features) {
   memset(h, 0, sizeof(*h));
   xmppim_callbacks *cb;
   xmppim_options *co, *so;
@@ -130,6 +136,10 @@ static void harness_init(harness *h, const xmppim_mem *mem) {
   assert_int_equal(xmppim_options_set_require_tls(co, 0), 0);
   assert_int_equal(xmppim_options_set_allow_plain_without_tls(co, 1), 0);
   assert_int_equal(xmppim_options_set_allow_plain_without_tls(so, 1), 0);
+  if (features & FEATURE_VER)
+    assert_int_equal(xmppim_options_add_stream_feature(so, "ver", NS_ROSTERVER), 0);
+  if (features & FEATURE_SUB)
+    assert_int_equal(xmppim_options_add_stream_feature(so, "sub", NS_PREAPPROVAL), 0);
   assert_int_equal(xmppim_session_server_new(&h->server, "example.com", cb, h, so, NULL), 0);
   assert_int_equal(xmppim_session_client_new(&h->client, ACCOUNT, PASSWORD, cb, h, co, NULL), 0);
   xmppim_callbacks_free(cb);
@@ -142,6 +152,9 @@ static void harness_init(harness *h, const xmppim_mem *mem) {
   h->got[0] = '\0';
   h->got_count = 0;
 }
+
+/* A server that advertises no informational feature. */
+static void harness_init(harness *h, const xmppim_mem *mem) { harness_init_with(h, mem, 0); }
 
 static void harness_free(harness *h) {
   xmppim_roster_free(h->roster);
@@ -198,7 +211,7 @@ static void R2_1_4_a_full_result_replaces_cache(void **state) {
   harness h;
   harness_init(&h, NULL);
   load_full(&h);
-  /* the get: a query without items and, without versioning, without ver */
+  /* the get: a query without items and, rosterver not advertised, without ver */
   assert_non_null(strstr(h.last_get, "<query xmlns='jabber:iq:roster'/>"));
   assert_int_equal(h.reset, 1);
   assert_int_equal(xmppim_roster_count(h.roster), 3);
@@ -238,8 +251,7 @@ static void R2_1_4_a_full_result_replaces_cache(void **state) {
 static void R2_6_3_c_empty_result_keeps_cache(void **state) {
   (void)state;
   harness h;
-  harness_init(&h, NULL);
-  xmppim_roster_set_versioning(h.roster, 1);
+  harness_init_with(&h, NULL, FEATURE_VER); /* the server advertises versioning */
   load_full(&h);
   assert_non_null(strstr(h.last_get, "ver=''")); /* R2.6.2-d: nothing cached yet */
   h.reply = "<iq xmlns='jabber:client' type='result' id='%s'/>";
@@ -375,11 +387,11 @@ static void R2_1_6_b_push_with_two_items_refused(void **state) {
   harness_free(&h);
 }
 
-/* R2.3.1-a, R2.1.5-b, R2.1.2.1-c, R2.1.2.2-c, R2.5.1-a, R3.1.1-a */
+/* R2.3.1-a, R2.1.5-b, R2.1.2.1-c, R2.1.2.2-c, R2.5.1-a, R3.1.1-a, R3.4.1-a */
 static void R2_1_5_b_roster_sets_and_presence(void **state) {
   (void)state;
   harness h;
-  harness_init(&h, NULL);
+  harness_init_with(&h, NULL, FEATURE_SUB); /* pre-approval advertised */
   const char *groups[] = {"Friends", "Lovers"};
   assert_int_equal(xmppim_roster_set_item(h.roster, "Romeo@Example.net", "Romeo", groups, 2), 0);
   pump(&h);
@@ -510,6 +522,111 @@ static void R2_6_3_h_save_load_round_trip(void **state) {
   harness_free(&h);
 }
 
+/* R2.6.1-a, R2.6.1-b, RD-d: the server advertises rosterver after
+ * authentication, nothing is negotiated for it, and the client sees it. */
+static void R2_6_1_a_rosterver_advertised_and_seen(void **state) {
+  (void)state;
+  harness h;
+  harness_init_with(&h, NULL, FEATURE_VER);
+  /* R2.6.1-b: the stream became ready with no exchange for the feature */
+  assert_int_equal(xmppim_session_state_get(h.server), XMPPIM_STATE_READY);
+  assert_int_equal(xmppim_session_peer_has_feature(h.client, "ver", NS_ROSTERVER), 1);
+  assert_int_equal(xmppim_session_peer_has_feature(h.client, "sub", NS_PREAPPROVAL), 0);
+  assert_int_equal(xmppim_session_peer_has_feature(h.client, "ver", NS_PREAPPROVAL), 0);
+  harness_free(&h);
+  harness_init(&h, NULL);
+  assert_int_equal(xmppim_session_peer_has_feature(h.client, "ver", NS_ROSTERVER), 0);
+  harness_free(&h);
+}
+
+/* R2.6.2-a, R2.6.2-d, R2.6.2-e: ver is sent when the server advertised
+ * versioning (by default), and not when the application turned it off. */
+static void R2_6_2_a_ver_sent_when_advertised(void **state) {
+  (void)state;
+  harness h;
+  harness_init_with(&h, NULL, FEATURE_VER);
+  h.reply = "<iq xmlns='jabber:client' type='result' id='%s'/>";
+  assert_int_equal(xmppim_roster_request(h.roster), 0);
+  pump(&h);
+  assert_non_null(strstr(h.last_get, "<query xmlns='jabber:iq:roster' ver=''/>"));
+  /* R2.6.2-e: an application that does not want versioning */
+  xmppim_roster_set_versioning(h.roster, 0);
+  h.last_get[0] = '\0';
+  assert_int_equal(xmppim_roster_request(h.roster), 0);
+  pump(&h);
+  assert_non_null(strstr(h.last_get, "<query xmlns='jabber:iq:roster'/>"));
+  /* and back on */
+  xmppim_roster_set_versioning(h.roster, 1);
+  assert_int_equal(xmppim_roster_request(h.roster), 0);
+  pump(&h);
+  assert_non_null(strstr(h.last_get, "ver=''"));
+  assert_int_equal(h.done, 3);
+  harness_free(&h);
+}
+
+/* R2.6.2-b: no ver when the server did not advertise versioning, even
+ * with a cached version and versioning asked for. */
+static void R2_6_2_b_no_ver_without_feature(void **state) {
+  (void)state;
+  harness h;
+  harness_init(&h, NULL);
+  const char *saved = "xmppim-roster 1\nver =v7\nend 0\n";
+  assert_int_equal(xmppim_roster_load(h.roster, saved, strlen(saved)), 0);
+  xmppim_roster_set_versioning(h.roster, 1);
+  h.reply = "<iq xmlns='jabber:client' type='result' id='%s'><query xmlns='jabber:iq:roster'/></iq>";
+  assert_int_equal(xmppim_roster_request(h.roster), 0);
+  pump(&h);
+  assert_non_null(strstr(h.last_get, "<query xmlns='jabber:iq:roster'/>"));
+  assert_null(strstr(h.last_get, "ver="));
+  /* a server that advertises only pre-approval is no different */
+  harness_free(&h);
+  harness_init_with(&h, NULL, FEATURE_SUB);
+  assert_int_equal(xmppim_roster_load(h.roster, saved, strlen(saved)), 0);
+  h.reply = "<iq xmlns='jabber:client' type='result' id='%s'/>";
+  assert_int_equal(xmppim_roster_request(h.roster), 0);
+  pump(&h);
+  assert_null(strstr(h.last_get, "ver="));
+  harness_free(&h);
+}
+
+/* R3.4-b, R3.4-c, RD-d: the server advertises pre-approval after
+ * authentication; nothing is negotiated for it and the client sees it. */
+static void R3_4_b_preapproval_advertised_and_seen(void **state) {
+  (void)state;
+  harness h;
+  harness_init_with(&h, NULL, FEATURE_SUB | FEATURE_VER);
+  assert_int_equal(xmppim_session_state_get(h.server), XMPPIM_STATE_READY); /* R3.4-c */
+  assert_int_equal(xmppim_session_peer_has_feature(h.client, "sub", NS_PREAPPROVAL), 1);
+  assert_int_equal(xmppim_session_peer_has_feature(h.client, "ver", NS_ROSTERVER), 1);
+  /* R3.4.1-a: pre-approving is then allowed */
+  assert_int_equal(xmppim_roster_preapprove(h.roster, "Nurse@Example.com/x"), 0);
+  pump(&h);
+  assert_non_null(strstr(h.got, "<presence to='nurse@example.com' type='subscribed'"));
+  harness_free(&h);
+}
+
+/* R3.4.1-b: no pre-approval when the server did not advertise the feature;
+ * approving (subscribed) is still possible. */
+static void R3_4_1_b_preapprove_refused_without_feature(void **state) {
+  (void)state;
+  harness h;
+  harness_init_with(&h, NULL, FEATURE_VER);
+  assert_int_equal(xmppim_roster_preapprove(h.roster, "nurse@example.com"),
+                   XMPPIM_ERR_INVALID_STATE);
+  pump(&h);
+  assert_int_equal(h.got_count, 0); /* nothing was sent */
+  assert_int_equal(xmppim_roster_preapprove(NULL, "nurse@example.com"),
+                   XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_roster_preapprove(h.roster, NULL), XMPPIM_ERR_INVALID_ARGUMENT);
+  /* an approval is not refused: the roster cannot know of a pending request
+   * (see xmppim_roster_subscribed()) */
+  assert_int_equal(xmppim_roster_subscribed(h.roster, "romeo@example.net"), 0);
+  pump(&h);
+  assert_int_equal(h.got_count, 1);
+  assert_non_null(strstr(h.got, "to='romeo@example.net' type='subscribed'"));
+  harness_free(&h);
+}
+
 /* Every allocation of the roster failing in turn: clean errors, no leaks,
  * the cache unchanged after each failure. */
 static void roster_allocation_failures(void **state) {
@@ -614,6 +731,11 @@ int main(void) {
     cmocka_unit_test(R2_1_6_b_push_with_two_items_refused),
     cmocka_unit_test(R2_1_5_b_roster_sets_and_presence),
     cmocka_unit_test(R2_6_3_h_save_load_round_trip),
+    cmocka_unit_test(R2_6_1_a_rosterver_advertised_and_seen),
+    cmocka_unit_test(R2_6_2_a_ver_sent_when_advertised),
+    cmocka_unit_test(R2_6_2_b_no_ver_without_feature),
+    cmocka_unit_test(R3_4_b_preapproval_advertised_and_seen),
+    cmocka_unit_test(R3_4_1_b_preapprove_refused_without_feature),
     cmocka_unit_test(roster_allocation_failures),
     cmocka_unit_test(roster_free_with_request_outstanding),
     cmocka_unit_test(roster_arguments),
