@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <xmppim/roster.h>
 
 #include "im/server_impl.h"
-#include "session/session_impl.h"
 #include "util/mem.h"
 
 /* ---- callbacks and options ---- */
@@ -205,10 +206,12 @@ int xmppim_server_stream_feature(const xmppim_server *srv, size_t index, const c
 
 /* ---- users and resources ---- */
 
+/* A new roster's versions must not match a cache a client kept of an
+ * earlier roster of the same name (an account deleted and made again). */
 static uint32_t new_epoch(void) {
-  char hex[9];
-  if (xmppim_session_random_hex(hex, 4) != 0) return 0;
-  return (uint32_t)strtoul(hex, NULL, 16);
+  uint32_t e;
+  if (getrandom(&e, sizeof(e), GRND_NONBLOCK) == (ssize_t)sizeof(e)) return e;
+  return (uint32_t)time(NULL) ^ (uint32_t)clock();
 }
 
 int im_user_get(xmppim_server *srv, const char *bare, im_user **out) {

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include <xmppim/subscription.h>
+#include <xmppim/server.h>
 
 #ifndef XMPPIM_SOURCE_ROOT
 #error "XMPPIM_SOURCE_ROOT must name the project's source directory"
@@ -505,6 +506,192 @@ static void tsv_copies_agree(void **state) {
       if (strcmp(p->rows[i].f[c], s->rows[i].f[c]) != 0)
         fail_msg("%s:%d and %s:%d differ in column %s: '%s' / '%s'", p->path, p->rows[i].line,
                  s->path, s->rows[i].line, columns[c], p->rows[i].f[c], s->rows[i].f[c]);
+}
+
+/* ---- the same rows through the server core ---- */
+
+/*
+ * Each row again, end to end: an xmppim_server whose store holds alice's
+ * roster with one contact, bob@remote.example, in the row's state (and with
+ * approved='true' where the row says what that changes), alice online with
+ * one available, interested resource; then the row's stanza, outbound from
+ * alice or inbound from bob. What the server routes to bob's domain,
+ * delivers to alice and stores must be what the row says.
+ */
+typedef struct row_server {
+  xmppim_sub_state state;
+  int approved;
+  int routed_type, delivered_type; /* stanzas of the row's type */
+  int routed_subscribed, routed_unsubscribed;
+  int saved;
+  xmppim_sub_state saved_state;
+  int saved_approved;
+  const char *type;
+} row_server;
+
+static int rs_load(void *data, const char *user, xmppim_roster_loader *ld) {
+  row_server *rs = data;
+  if (strcmp(user, "alice@example.com") != 0) return XMPPIM_ERR_NOT_FOUND;
+  const char *pending =
+    xmppim_sub_pending_in(rs->state)
+      ? "<presence xmlns='jabber:client' type='subscribe' from='bob@remote.example' to='alice@example.com'/>"
+      : NULL;
+  return xmppim_roster_loader_add(ld, "bob@remote.example", NULL, NULL, 0, rs->state, rs->approved, 1, pending);
+}
+
+static int rs_save(void *data, const char *user, const xmppim_contact *c, const char *version) {
+  row_server *rs = data;
+  (void)user;
+  (void)version;
+  rs->saved = 1;
+  rs->saved_state = xmppim_contact_state(c);
+  rs->saved_approved = xmppim_contact_approved(c);
+  return 0;
+}
+
+static int rs_delete(void *data, const char *user, const char *jid, const char *version) {
+  row_server *rs = data;
+  (void)user;
+  (void)jid;
+  (void)version;
+  rs->saved = 1;
+  rs->saved_state = S_N;
+  rs->saved_approved = 0;
+  return 0;
+}
+
+static int has_type(const xmppim_stanza *st, const char *type) {
+  const char *t = xmppim_stanza_attr(st, "type");
+  return strcmp(xmppim_stanza_name(st), "presence") == 0 && t && strcmp(t, type) == 0;
+}
+
+static int rs_deliver(xmppim_server *srv, const xmppim_jid *to, const xmppim_stanza *st, void *ud) {
+  row_server *rs = ud;
+  (void)srv;
+  (void)to;
+  if (rs->type && has_type(st, rs->type)) rs->delivered_type++;
+  return 0;
+}
+
+static int rs_route(xmppim_server *srv, const xmppim_jid *to, const xmppim_stanza *st, void *ud) {
+  row_server *rs = ud;
+  (void)srv;
+  if (strcmp(xmppim_jid_bare_string(to), "bob@remote.example") != 0) fail_msg("routed to %s", xmppim_jid_to_string(to));
+  /* R3-b: what the server sends on the user's behalf is from the bare JID,
+   * except presence, which comes from a resource. */
+  const char *from = xmppim_stanza_attr(st, "from");
+  int presence_info = has_type(st, "unavailable") || !xmppim_stanza_attr(st, "type");
+  if (!presence_info && (!from || strcmp(from, "alice@example.com") != 0)) fail_msg("routed from %s", from);
+  if (rs->type && has_type(st, rs->type)) rs->routed_type++;
+  if (has_type(st, "subscribed")) rs->routed_subscribed++;
+  if (has_type(st, "unsubscribed")) rs->routed_unsubscribed++;
+  return 0;
+}
+
+static void feed(xmppim_server *srv, const xmppim_jid *sender, const char *xml) {
+  xmppim_stanza *st;
+  assert_int_equal(xmppim_stanza_parse(&st, xml, strlen(xml), NULL, NULL), 0);
+  int rv = xmppim_server_handle_stanza(srv, sender, st);
+  xmppim_stanza_free(st);
+  assert_true(rv >= 0);
+}
+
+/* Runs one row's stanza through a fresh server; fills rs. */
+static void run_on_server(row_server *rs, xmppim_sub_direction d, xmppim_sub_stanza s) {
+  xmppim_server_callbacks *cb;
+  xmppim_server *srv;
+  assert_int_equal(xmppim_server_callbacks_new(&cb), 0);
+  xmppim_server_callbacks_set_load_roster(cb, rs_load);
+  xmppim_server_callbacks_set_save_contact(cb, rs_save);
+  xmppim_server_callbacks_set_delete_contact(cb, rs_delete);
+  xmppim_server_callbacks_set_store_data(cb, rs);
+  xmppim_server_callbacks_set_deliver(cb, rs_deliver);
+  xmppim_server_callbacks_set_route(cb, rs_route);
+  assert_int_equal(xmppim_server_new(&srv, cb, rs, NULL, NULL), 0);
+  xmppim_server_callbacks_free(cb);
+  assert_int_equal(xmppim_server_add_domain(srv, "example.com"), 0);
+  xmppim_jid *me;
+  assert_int_equal(xmppim_jid_new(&me, "alice@example.com/res", 21, NULL), 0);
+  assert_int_equal(xmppim_server_resource_bound(srv, me), 0);
+  feed(srv, me, "<iq xmlns='jabber:client' type='get' id='r' from='alice@example.com/res'>"
+                "<query xmlns='jabber:iq:roster'/></iq>");
+  feed(srv, me, "<presence xmlns='jabber:client' from='alice@example.com/res'/>");
+  rs->type = stanza_names[s];
+  rs->routed_type = rs->delivered_type = rs->routed_subscribed = rs->routed_unsubscribed = 0;
+  rs->saved = 0;
+  char xml[256];
+  if (d == OUT)
+    snprintf(xml, sizeof(xml), "<presence xmlns='jabber:client' type='%s' to='bob@remote.example' "
+             "from='alice@example.com/res'/>", stanza_names[s]);
+  else
+    snprintf(xml, sizeof(xml), "<presence xmlns='jabber:client' type='%s' from='bob@remote.example' "
+             "to='alice@example.com'/>", stanza_names[s]);
+  feed(srv, d == OUT ? me : NULL, xml);
+  xmppim_jid_free(me);
+  xmppim_server_free(srv);
+}
+
+static void check_row_on_server(const tsv *t, const tsv_row *row) {
+  char *const *f = row->f;
+  xmppim_sub_direction d = (xmppim_sub_direction)lookup(direction_names, 2, f[C_DIR]);
+  xmppim_sub_stanza s = (xmppim_sub_stanza)lookup(stanza_names, 4, f[C_STANZA]);
+  xmppim_sub_state st = (xmppim_sub_state)parse_state(f[C_STATE]);
+  for (int approved = 0; approved < 2; approved++) {
+    /* The flag can only be set in None, None + Pending Out and To (R3.4.2-c/e). */
+    if (approved && st != S_N && st != S_NPO && st != S_T) continue;
+    const char *route_col = approved && strcmp(f[C_IA_ROUTE], "-") != 0 ? f[C_IA_ROUTE] : f[C_ROUTE];
+    const char *new_col = approved && strcmp(f[C_IA_NEW], "-") != 0 ? f[C_IA_NEW] : f[C_NEW];
+    const char *reply_col = approved && strcmp(f[C_IA_REPLY], "-") != 0 ? f[C_IA_REPLY] : f[C_REPLY];
+    int route = parse_yes_no(route_col);
+    xmppim_sub_state next = (xmppim_sub_state)parse_state(new_col);
+    int reply = parse_reply(reply_col);
+    row_server rs = {st, approved, 0, 0, 0, 0, 0, S_N, 0, NULL};
+    run_on_server(&rs, d, s);
+    int passed_on = d == OUT ? rs.routed_type : rs.delivered_type;
+    if (passed_on != route)
+      ROW_FAIL(t, row, "server (approved=%d): %s %d time(s), table says %s", approved,
+               d == OUT ? "routed" : "delivered", passed_on, route_col);
+    xmppim_sub_state after = rs.saved ? rs.saved_state : st;
+    if (after != next)
+      ROW_FAIL(t, row, "server (approved=%d): state %s, table says %s", approved, state_label(after), new_col);
+    if (d == IN) {
+      int want_sub = reply == XMPPIM_SUB_REPLY_SUBSCRIBED, want_unsub = reply == XMPPIM_SUB_REPLY_UNSUBSCRIBED;
+      if (rs.routed_subscribed != want_sub || rs.routed_unsubscribed != want_unsub)
+        ROW_FAIL(t, row, "server (approved=%d): auto-replies subscribed %d unsubscribed %d, table says %s",
+                 approved, rs.routed_subscribed, rs.routed_unsubscribed, reply_col);
+    }
+    /* The approved column: set, cleared, consumed or kept. */
+    int ap = parse_approved(f[C_APPROVED]);
+    int want_approved = approved;
+    xmppim_sub_result r;
+    assert_int_equal(xmppim_sub_apply(d, s, st, approved, &r), 0);
+    if (r.approved_effect == XMPPIM_SUB_APPROVED_SET) want_approved = 1;
+    if (r.approved_effect == XMPPIM_SUB_APPROVED_CLEAR || r.approved_effect == XMPPIM_SUB_APPROVED_CONSUMED)
+      want_approved = 0;
+    (void)ap;
+    int got_approved = rs.saved ? rs.saved_approved : approved;
+    if (got_approved != want_approved)
+      ROW_FAIL(t, row, "server (approved=%d): approved %d afterwards, want %d", approved, got_approved,
+               want_approved);
+  }
+}
+
+static int check_rows_on_server(const tsv *t) {
+  for (int i = 0; i < t->nrows; i++) check_row_on_server(t, &t->rows[i]);
+  return t->nrows;
+}
+
+/* RA.2-a, RA.3-a, end to end: every row of the project's copy through the
+ * server core (R3.1.2-f and R3-b: routed from the bare JID). */
+static void RA_2_a_RA_3_a_rows_through_the_server(void **state) {
+  (void)state;
+  assert_int_equal(check_rows_on_server(project()), 72);
+}
+
+/* And every row of the spec's own copy. */
+static void tsv_shared_copy_rows_through_the_server(void **state) {
+  (void)state;
+  assert_int_equal(check_rows_on_server(shared()), 72);
 }
 
 /* ---- properties of the function as a whole ---- */
@@ -1571,6 +1758,8 @@ int main(void) {
     cmocka_unit_test(RA_2_a_outbound_rows),
     cmocka_unit_test(RA_3_a_inbound_rows),
     cmocka_unit_test(tsv_shared_copy_rows),
+    cmocka_unit_test(RA_2_a_RA_3_a_rows_through_the_server),
+    cmocka_unit_test(tsv_shared_copy_rows_through_the_server),
     cmocka_unit_test(tsv_copies_agree),
     cmocka_unit_test(sub_apply_is_pure_and_total),
     cmocka_unit_test(sub_effects_follow_the_state_change),
