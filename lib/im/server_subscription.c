@@ -115,7 +115,8 @@ static int apply(xmppim_server *srv, im_user *u, const char *contact, xmppim_sub
     xmppim_contact *before = NULL;
     rv = c ? im_contact_clone(&srv->mem, c, &before) : im_roster_add(&u->roster, contact, &c);
     if (rv == 0 && pending) {
-      /* R3.1.3-n: one kept request per contact, the latest. */
+      /* R3.1.3-n: one kept request per contact. A repeat finds the state
+       * pending already and Table 6 leaves it be, so the first one stays. */
       rv = im_contact_set_pending(&srv->mem, c, pending, pending_len);
     } else if (rv == 0 && drop) {
       im_contact_set_pending(&srv->mem, c, NULL, 0);

@@ -172,9 +172,257 @@ static void R3_two_users_none_to_both_to_none(void **state) {
   hub_free(&t.h);
 }
 
+/* Logs in without the roster and without presence: connected only. */
+static hub_client *connected_only(hub *h, const char *local, const char *res) {
+  return hub_connect(h, local, res, 0);
+}
+
+/*
+ * R3.1.3-k: a request for a contact without available resources is kept
+ * whole (status and extensions too) and not delivered to a resource that is
+ * only connected; R3.1.3-l: each resource that becomes available gets it;
+ * R3.1.3-m, R3.1.3-n: one kept request per requester, the first (a repeat
+ * finds the request pending already, and Table 6 leaves that state alone);
+ * R3.1.3-o, RA.1-e: no item for it in the contact's roster.
+ */
+static void R3_1_3_k_l_m_kept_requests_redelivered(void **state) {
+  (void)state;
+  hub h;
+  hub_init(&h, NULL);
+  hub_add_user(&h, ALICE);
+  hub_add_user(&h, BOB);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_client *b1 = connected_only(&h, "bob", "one");
+  hub_send(&h, a,
+           "<presence type='subscribe' to='bob@example.com'><status>it is me</status>"
+           "<nick xmlns='http://jabber.org/protocol/nick'>Alice</nick></presence>");
+  hub_send(&h, a, "<presence type='subscribe' to='bob@example.com'><status>again</status></presence>");
+  assert_int_equal(hub_count(b1, "type='subscribe'", (char *)NULL), 0);
+  assert_int_equal(xmppim_memory_store_contact_count(h.store, BOB), 1);
+  /* Bob becomes available: the request comes, once, the first, whole. */
+  hub_send(&h, b1, "<presence/>");
+  assert_int_equal(hub_count(b1, "type='subscribe'", (char *)NULL), 1);
+  assert_int_equal(hub_count(b1, "type='subscribe'", "from='alice@example.com'", "<status>it is me</status>",
+                             "<nick xmlns='http://jabber.org/protocol/nick'>Alice</nick>", (char *)NULL),
+                   1);
+  /* A second resource of bob's gets it too. */
+  hub_client *b2 = connected_only(&h, "bob", "two");
+  hub_send(&h, b2, "<presence><priority>1</priority></presence>");
+  assert_int_equal(hub_count(b2, "type='subscribe'", "from='alice@example.com'", (char *)NULL), 1);
+  assert_int_equal(hub_count(b1, "type='subscribe'", (char *)NULL), 1);
+  /* A resource with negative priority takes no requests (R3.1.3-h: the
+   * section 8 rules for presence to a bare JID). */
+  hub_client *b3 = connected_only(&h, "bob", "three");
+  hub_send(&h, b3, "<presence><priority>-1</priority></presence>");
+  assert_int_equal(hub_count(b3, "type='subscribe'", (char *)NULL), 0);
+  /* Still no item for alice on bob's side. */
+  xmppim_roster_request(b2->roster);
+  hub_pump(&h);
+  assert_null(xmppim_roster_find(b2->roster, ALICE));
+  /* Answering it forgets the kept request: the next resource gets nothing. */
+  hub_send(&h, b2, "<presence type='subscribed' to='alice@example.com'/>");
+  hub_client *b4 = connected_only(&h, "bob", "four");
+  hub_send(&h, b4, "<presence/>");
+  assert_int_equal(hub_count(b4, "type='subscribe'", (char *)NULL), 0);
+  assert_int_equal(cached_state(a, BOB), XMPPIM_SUB_STATE_TO);
+  hub_free(&h);
+}
+
+/* R3.3.3-g: a stranger who withdraws a request leaves nothing behind. */
+static void R3_3_3_g_withdrawn_request_forgotten(void **state) {
+  (void)state;
+  hub h;
+  hub_init(&h, NULL);
+  hub_add_user(&h, ALICE);
+  hub_add_user(&h, BOB);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_send(&h, a, "<presence type='subscribe' to='bob@example.com'/>");
+  assert_int_equal(xmppim_memory_store_contact_count(h.store, BOB), 1);
+  hub_send(&h, a, "<presence type='unsubscribe' to='bob@example.com'/>");
+  assert_int_equal(xmppim_memory_store_contact_count(h.store, BOB), 0);
+  hub_client *b = hub_connect(&h, "bob", "work", 1);
+  hub_send(&h, b, "<presence/>");
+  assert_int_equal(hub_count(b, "type='subscribe'", (char *)NULL), 0);
+  assert_int_equal(roster_pushes(b), 0);
+  hub_free(&h);
+}
+
+/* R3.1.3-p: past the cap a request is delivered but not kept. */
+static void R3_1_3_p_pending_cap(void **state) {
+  (void)state;
+  xmppim_server_options *o;
+  assert_int_equal(xmppim_server_options_new(&o), 0);
+  assert_int_equal(xmppim_server_options_set_pending_limits(o, 1, 8192), 0);
+  hub h;
+  hub_init(&h, o);
+  xmppim_server_options_free(o);
+  hub_add_user(&h, ALICE);
+  hub_add_user(&h, BOB);
+  hub_add_user(&h, "carol@example.com");
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_client *c = hub_connect(&h, "carol", "x", 1);
+  hub_send(&h, a, "<presence type='subscribe' to='bob@example.com'/>");
+  hub_send(&h, c, "<presence type='subscribe' to='bob@example.com'/>");
+  hub_client *b = connected_only(&h, "bob", "work");
+  hub_send(&h, b, "<presence/>");
+  assert_int_equal(hub_count(b, "type='subscribe'", "from='alice@example.com'", (char *)NULL), 1);
+  assert_int_equal(hub_count(b, "type='subscribe'", "from='carol@example.com'", (char *)NULL), 0);
+  hub_free(&h);
+}
+
+/*
+ * R3.4: pre-approval. R3.4-b: advertised. R3.4.2-c/e, R3.4.2-d/f: bob's
+ * subscribed before any request creates the item with approved='true' and
+ * goes nowhere. R3.4.2-g/h: alice's request is then not delivered but
+ * answered at once; R3.4.2-i: the approval is used up.
+ */
+static void R3_4_2_preapproval(void **state) {
+  (void)state;
+  two t;
+  two_online(&t);
+  hub_client *a = t.alice, *b = t.bob;
+  const char *name, *ns;
+  assert_int_equal(xmppim_server_stream_feature(t.h.srv, 1, &name, &ns), 0);
+  assert_string_equal(ns, "urn:xmpp:features:pre-approval");
+  assert_int_equal(xmppim_session_peer_has_feature(b->c, "sub", "urn:xmpp:features:pre-approval"), 1);
+  assert_int_equal(xmppim_roster_preapprove(b->roster, ALICE), 0);
+  hub_pump(&t.h);
+  assert_int_equal(roster_pushes(b), 1);
+  assert_int_equal(hub_count(b, "jabber:iq:roster", "jid='alice@example.com'", "subscription='none'",
+                             "approved='true'", (char *)NULL),
+                   1);
+  assert_int_equal(hub_count(a, "<presence", (char *)NULL), 0); /* not routed */
+  assert_true(xmppim_roster_item_approved(xmppim_roster_find(b->roster, ALICE)));
+  hub_clear_log(b);
+  hub_send(&t.h, a, "<presence type='subscribe' to='bob@example.com'/>");
+  assert_int_equal(hub_count(b, "type='subscribe'", (char *)NULL), 0);
+  assert_int_equal(hub_count(a, "type='subscribed'", "from='bob@example.com'", (char *)NULL), 1);
+  assert_int_equal(cached_state(a, BOB), XMPPIM_SUB_STATE_TO);
+  assert_int_equal(pushes_of(b, ALICE, "from", NULL), 1);
+  assert_int_equal(hub_count(b, "approved='true'", (char *)NULL), 0);
+  assert_false(xmppim_roster_item_approved(xmppim_roster_find(b->roster, ALICE)));
+  /* R3.1.5-c: alice gets bob's presence right away. */
+  assert_true(first_at(a, "<presence", "from='bob@example.com/work'") >= 0);
+  hub_free(&t.h);
+}
+
+/* R3.2.2-c, R3.2.2-d, R3.4.2-j: unsubscribed withdraws a pre-approval and
+ * goes nowhere; a later request is delivered as usual. */
+static void R3_2_2_c_preapproval_withdrawn(void **state) {
+  (void)state;
+  two t;
+  two_online(&t);
+  hub_client *a = t.alice, *b = t.bob;
+  hub_send(&t.h, b, "<presence type='subscribed' to='alice@example.com'/>");
+  hub_clear_log(b);
+  hub_send(&t.h, b, "<presence type='unsubscribed' to='alice@example.com'/>");
+  assert_int_equal(roster_pushes(b), 1);
+  assert_int_equal(hub_count(b, "jabber:iq:roster", "jid='alice@example.com'", (char *)NULL), 1);
+  assert_int_equal(hub_count(b, "approved=", (char *)NULL), 0);
+  assert_int_equal(hub_count(a, "type='unsubscribed'", (char *)NULL), 0);
+  hub_send(&t.h, a, "<presence type='subscribe' to='bob@example.com'/>");
+  assert_int_equal(hub_count(b, "type='subscribe'", "from='alice@example.com'", (char *)NULL), 1);
+  assert_int_equal(hub_count(a, "type='subscribed'", (char *)NULL), 0);
+  hub_free(&t.h);
+}
+
+/* R3.4-a: a server without pre-approval neither advertises it nor records one. */
+static void R3_4_a_preapproval_off(void **state) {
+  (void)state;
+  xmppim_server_options *o;
+  assert_int_equal(xmppim_server_options_new(&o), 0);
+  assert_int_equal(xmppim_server_options_set_preapproval(o, 0), 0);
+  hub h;
+  hub_init(&h, o);
+  xmppim_server_options_free(o);
+  hub_add_user(&h, BOB);
+  hub_client *b = hub_connect(&h, "bob", "work", 1);
+  const char *name, *ns;
+  assert_int_equal(xmppim_server_stream_feature(h.srv, 1, &name, &ns), XMPPIM_ERR_NOT_FOUND);
+  assert_int_equal(xmppim_session_peer_has_feature(b->c, "sub", "urn:xmpp:features:pre-approval"), 0);
+  hub_send(&h, b, "<presence type='subscribed' to='alice@example.com'/>");
+  assert_int_equal(roster_pushes(b), 0);
+  assert_int_equal(xmppim_memory_store_contact_count(h.store, BOB), 0);
+  hub_free(&h);
+}
+
+/* R3.1.2-a, R3.1.2-c: a malformed 'to' is refused with jid-malformed;
+ * R3.1.2-b: a full JID is taken as the bare one; R3.1.2-e, R3.1.2-f: a
+ * remote contact's request is routed from the bare JID; R3.1.2-g: an
+ * unreachable domain gives remote-server-not-found. */
+static void R3_1_2_addressing_and_routing(void **state) {
+  (void)state;
+  hub h;
+  hub_init(&h, NULL);
+  hub_add_user(&h, ALICE);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_send(&h, a, "<presence type='subscribe' to='@bad@@' id='m1'/>");
+  assert_int_equal(hub_count(a, "type='error'", "id='m1'", "jid-malformed", (char *)NULL), 1);
+  assert_int_equal(roster_pushes(a), 0);
+  hub_send(&h, a, "<presence type='subscribe' to='romeo@remote.example/balcony' id='m2'/>");
+  assert_int_equal(h.nrouted, 1);
+  assert_non_null(strstr(h.routed[0], "to='romeo@remote.example'"));
+  assert_non_null(strstr(h.routed[0], "from='alice@example.com'"));
+  assert_null(strstr(h.routed[0], "balcony"));
+  assert_int_equal(pushes_of(a, "romeo@remote.example", "none", "subscribe"), 1);
+  h.route_fails = 1;
+  hub_send(&h, a, "<presence type='subscribe' to='mercutio@unreachable.example' id='m3'/>");
+  assert_int_equal(hub_count(a, "type='error'", "id='m3'", "remote-server-not-found", (char *)NULL), 1);
+  hub_free(&h);
+}
+
+/* Inconsistency 4 (R3.1.2-g vs R8.5.1-d): a request to a local user who
+ * does not exist is dropped silently, so accounts cannot be probed; the
+ * requester's item stays pending as for any unanswered request. */
+static void R8_5_1_d_request_to_missing_local_user(void **state) {
+  (void)state;
+  hub h;
+  hub_init(&h, NULL);
+  hub_add_user(&h, ALICE);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_send(&h, a, "<presence type='subscribe' to='nobody@example.com' id='n1'/>");
+  assert_int_equal(hub_count(a, "type='error'", (char *)NULL), 0);
+  assert_int_equal(pushes_of(a, "nobody@example.com", "none", "subscribe"), 1);
+  hub_free(&h);
+}
+
+/* R3.1.3-b: an inbound request to a full JID is the bare JID's; R3.1.3-f:
+ * from someone already subscribed it is answered at once, not delivered
+ * (the answer itself is seen per row, routed to a remote contact, in
+ * test_rfc6121_subscription.c: alice's server drops it, RA.3.3-b/c). */
+static void R3_1_3_f_auto_reply_when_already_subscribed(void **state) {
+  (void)state;
+  two t;
+  two_online(&t);
+  hub_client *a = t.alice, *b = t.bob;
+  hub_send(&t.h, a, "<presence type='subscribe' to='bob@example.com/work'/>");
+  hub_send(&t.h, b, "<presence type='subscribed' to='alice@example.com'/>");
+  hub_clear_log(a);
+  hub_clear_log(b);
+  /* Alice asks again though she has it already: bob's server answers. */
+  hub_send(&t.h, a, "<presence type='subscribe' to='bob@example.com'/>");
+  assert_int_equal(hub_count(b, "type='subscribe'", (char *)NULL), 0);
+  assert_int_equal(hub_count(a, "type='subscribed'", "from='bob@example.com'", (char *)NULL), 0);
+  /* (alice is in To: her server does not deliver the repeated subscribed,
+   * RA.3.3-b/c, so she sees nothing, and nothing changes.) */
+  assert_int_equal(roster_pushes(a), 0);
+  assert_int_equal(roster_pushes(b), 0);
+  assert_int_equal(cached_state(a, BOB), XMPPIM_SUB_STATE_TO);
+  hub_free(&t.h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(R3_two_users_none_to_both_to_none),
+      cmocka_unit_test(R3_1_3_k_l_m_kept_requests_redelivered),
+      cmocka_unit_test(R3_3_3_g_withdrawn_request_forgotten),
+      cmocka_unit_test(R3_1_3_p_pending_cap),
+      cmocka_unit_test(R3_4_2_preapproval),
+      cmocka_unit_test(R3_2_2_c_preapproval_withdrawn),
+      cmocka_unit_test(R3_4_a_preapproval_off),
+      cmocka_unit_test(R3_1_2_addressing_and_routing),
+      cmocka_unit_test(R8_5_1_d_request_to_missing_local_user),
+      cmocka_unit_test(R3_1_3_f_auto_reply_when_already_subscribed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
