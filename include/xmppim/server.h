@@ -158,7 +158,8 @@ XMPPIM_EXTERN int xmppim_server_options_set_item_limits(xmppim_server_options *o
                                                        size_t max_name, size_t max_group,
                                                        size_t max_groups);
 /** How many roster changes each loaded roster remembers for versioned gets
- * (default 256; 0 disables deltas: a stale client gets the full roster). */
+ * (default 256, at most 65536; 0 disables deltas: a stale client gets the
+ * full roster). @return 0 or #XMPPIM_ERR_INVALID_ARGUMENT. */
 XMPPIM_EXTERN int xmppim_server_options_set_version_log(xmppim_server_options *opts, size_t n);
 /**
  * Pre-approval (RFC 6121 section 3.4; default on). When on, the host adds

@@ -223,23 +223,36 @@ void im_roster_unbump(im_roster *r, const char *jid) {
   r->version--;
 }
 
-int im_roster_changes_since(const im_roster *r, uint64_t since, const char ***out, size_t *n) {
+int im_roster_changes_since(const im_roster *r, uint64_t since, const log_entry ***out, size_t *n) {
   *out = NULL;
   *n = 0;
   uint64_t missing = r->version - since;
   if (missing == 0) return 1;
   if (missing > r->log_len) return 0;
-  const char **v = xmppim_mem_calloc(r->mem, (size_t)missing, sizeof(*v));
+  const log_entry **v = xmppim_mem_calloc(r->mem, (size_t)missing, sizeof(*v));
   if (!v) return XMPPIM_ERR_NOMEM;
+  /* Newest first, so that each item's last change is the one seen first and
+   * earlier ones are skipped (R2.6.3-e: only the final state goes out); one
+   * pass with a set of the JIDs seen, then reversed into change order. */
+  xmppim_map seen;
+  xmppim_map_init(&seen, r->mem);
   size_t count = 0;
-  for (size_t i = r->log_len - (size_t)missing; i < r->log_len; i++) {
-    const log_entry *e = &r->log[(r->log_head + i) % r->log_cap];
-    /* Only the item's final state goes out (R2.6.3-e): skip a change that a
-     * later one of the same item supersedes. */
-    int superseded = 0;
-    for (size_t j = i + 1; j < r->log_len && !superseded; j++)
-      superseded = strcmp(r->log[(r->log_head + j) % r->log_cap].jid, e->jid) == 0;
-    if (!superseded) v[count++] = e->jid;
+  for (size_t k = 0; k < (size_t)missing; k++) {
+    const log_entry *e = &r->log[(r->log_head + r->log_len - 1 - k) % r->log_cap];
+    size_t len = strlen(e->jid);
+    if (xmppim_map_get(&seen, e->jid, len)) continue;
+    if (xmppim_map_put(&seen, e->jid, len, (void *)e) != 0) {
+      xmppim_map_free(&seen);
+      xmppim_mem_free(r->mem, v);
+      return XMPPIM_ERR_NOMEM;
+    }
+    v[count++] = e;
+  }
+  xmppim_map_free(&seen);
+  for (size_t i = 0; i < count / 2; i++) {
+    const log_entry *t = v[i];
+    v[i] = v[count - 1 - i];
+    v[count - 1 - i] = t;
   }
   *out = v;
   *n = count;

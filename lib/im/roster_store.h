@@ -85,13 +85,13 @@ int im_roster_bump(im_roster *r, const char *jid);
 void im_roster_unbump(im_roster *r, const char *jid);
 
 /*
- * What a client holding version `since` lacks: 1 with the JIDs changed
- * since then, oldest change first, each once (its last change), in *out (an
- * array the caller frees with xmppim_mem_free; the strings are the log's);
- * 0 when the log does not reach back that far (send the full roster);
- * XMPPIM_ERR_NOMEM.
+ * What a client holding version `since` lacks: 1 with the log entries of
+ * the items changed since then, each item once (its last change), in change
+ * order, in *out (an array the caller frees with xmppim_mem_free; the
+ * entries are the log's); 0 when the log does not reach back that far (send
+ * the full roster); XMPPIM_ERR_NOMEM. Linear in the changes covered.
  */
-int im_roster_changes_since(const im_roster *r, uint64_t since, const char ***out, size_t *n);
+int im_roster_changes_since(const im_roster *r, uint64_t since, const log_entry ***out, size_t *n);
 
 /* Appends <item/> for the contact to parent (a jabber:iq:roster query);
  * removed: subscription='remove' and only the jid. */

@@ -76,7 +76,7 @@ int xmppim_server_options_set_item_limits(xmppim_server_options *opts, size_t ma
   return 0;
 }
 int xmppim_server_options_set_version_log(xmppim_server_options *opts, size_t n) {
-  if (!opts || n > ((size_t)1 << 24)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (!opts || n > 65536) return XMPPIM_ERR_INVALID_ARGUMENT;
   opts->version_log = n;
   return 0;
 }

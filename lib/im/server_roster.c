@@ -71,33 +71,26 @@ static int roster_get(xmppim_server *srv, im_user *u, im_resource *res, const xm
     int rv = send_full_roster(srv, u, req, res->jid);
     return rv ? rv : 1;
   }
-  const char **jids;
+  const log_entry **changes;
   size_t n;
-  int rv = im_roster_changes_since(&u->roster, since, &jids, &n);
+  int rv = im_roster_changes_since(&u->roster, since, &changes, &n);
   if (rv < 0) return rv;
-  /* R2.6.3-b: deltas unless the roster itself is cheaper. */
+  /* R2.6.3-b: deltas unless the roster itself is cheaper: when more items
+   * changed than the roster holds (removals), the full roster is smaller. */
   if (rv == 0 || n > u->roster.items) {
-    xmppim_mem_free(&srv->mem, jids);
+    xmppim_mem_free(&srv->mem, changes);
     rv = send_full_roster(srv, u, req, res->jid);
     return rv ? rv : 1;
   }
   /* R2.6.3-a: an empty result, then one push per changed item (R2.6.3-e),
-   * oldest change first (R2.6.3-j), each with its own version (R2.6.3-k). */
+   * oldest change first (R2.6.3-j), each with its own version (R2.6.3-k),
+   * only to the resource that asked: the others are up to date. */
   send_result(srv, res->jid, new_result(srv, req, res->jid));
   for (size_t i = 0; i < n; i++) {
-    const xmppim_contact *c = im_roster_get(&u->roster, jids[i]);
-    uint64_t version = 0;
-    for (size_t k = u->roster.log_len; k-- > 0;) {
-      const log_entry *e = &u->roster.log[(u->roster.log_head + k) % u->roster.log_cap];
-      if (strcmp(e->jid, jids[i]) == 0) {
-        version = e->version;
-        break;
-      }
-    }
-    /* Only to the resource that asked: the others are up to date. */
-    im_push(srv, u, res, jids[i], c && c->in_roster ? c : NULL, version);
+    const xmppim_contact *c = im_roster_get(&u->roster, changes[i]->jid);
+    im_push(srv, u, res, changes[i]->jid, c && c->in_roster ? c : NULL, changes[i]->version);
   }
-  xmppim_mem_free(&srv->mem, jids);
+  xmppim_mem_free(&srv->mem, changes);
   return 1;
 }
 
