@@ -170,7 +170,9 @@ XMPPIM_EXTERN int xmppim_options_new(xmppim_options **out);
 XMPPIM_EXTERN void xmppim_options_free(xmppim_options *opt);
 /** Output bytes beyond which new work waits (default 1 MiB, at least 4096). */
 XMPPIM_EXTERN int xmppim_options_set_output_limit(xmppim_options *opt, size_t bytes);
-/** Largest stanza accepted, markup included (default 256 KiB, at least 10000, RFC 6120 section 13.12). */
+/** Largest stanza accepted, markup included (at least 10000, RFC 6120 section 13.12).
+ * Default: 256 KiB for a server; 16 MiB for a client, whose largest stanza is
+ * the roster result from its own server (about 115 bytes per item). */
 XMPPIM_EXTERN int xmppim_options_set_max_stanza_size(xmppim_options *opt, size_t bytes);
 /** Client: refuse to authenticate over a stream that TLS does not protect. Server: offer
  * STARTTLS as required. Default: 1 for clients, 0 for servers. */

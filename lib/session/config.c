@@ -33,7 +33,7 @@ SETTER(on_bind, xmppim_on_bind_cb)
 void xmppim_session_settings_defaults(session_settings *o) {
   memset(o, 0, sizeof(*o));
   o->output_limit = 1024 * 1024;
-  o->max_stanza_size = 256 * 1024;
+  o->max_stanza_size = 0; /* the role's default */
   o->require_tls = -1;
   o->allow_plain = 1;
   o->iq_timeout = 60000;

@@ -272,6 +272,10 @@ static int session_new(xmppim_session **out, xmppim_role role, const xmppim_call
   else
     xmppim_session_settings_defaults(&s->opt);
   if (s->opt.require_tls < 0) s->opt.require_tls = role == XMPPIM_ROLE_CLIENT;
+  /* A server takes stanzas from clients it must protect itself against;
+   * a client takes the roster result from its own server, which is one
+   * stanza as large as the roster (about 115 bytes an item). */
+  if (s->opt.max_stanza_size == 0) s->opt.max_stanza_size = role == XMPPIM_ROLE_CLIENT ? 16u << 20 : 256u << 10;
   xmppim_buf_init(&s->out, &s->mem, 0);
   int rv = 0;
   if (opt && opt->features_len && role == XMPPIM_ROLE_SERVER) {
