@@ -101,6 +101,14 @@ static int apply(xmppim_server *srv, im_user *u, const char *contact, xmppim_sub
   int push = (r.effects & XMPPIM_SUB_FX_PUSH_ITEM) != 0;
   if (push && !in_roster && (r.new_state != XMPPIM_SUB_STATE_NONE || approved)) in_roster = 1;
   push = push && in_roster;
+  /* max_items holds for the items a subscription adds as for a roster set
+   * (found by the fuzz_server checks: a user's subscribe or subscribed to
+   * new contacts grew the roster past the limit). Only the user's own
+   * stanzas add items. */
+  if (sender && in_roster && !(c && c->in_roster) && u->roster.items >= srv->opt.max_items) {
+    im_reply_error(srv, sender, st, XMPPIM_STANZA_COND_RESOURCE_CONSTRAINT, "the roster is full");
+    return 1;
+  }
   char *pending = NULL;
   size_t pending_len = 0;
   int keep = (r.effects & XMPPIM_SUB_FX_KEEP_REQUEST) != 0, drop = (r.effects & XMPPIM_SUB_FX_DROP_REQUEST) != 0;
