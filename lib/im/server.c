@@ -118,6 +118,8 @@ int xmppim_server_new(xmppim_server **out, const xmppim_server_callbacks *callba
 
 static void resource_free(const xmppim_mem *m, im_resource *r) {
   if (!r) return;
+  for (size_t i = 0; i < r->ndirected; i++) xmppim_mem_free(m, r->directed[i]);
+  xmppim_mem_free(m, r->directed);
   xmppim_jid_free(r->jid);
   xmppim_stanza_free(r->presence);
   xmppim_mem_free(m, r);
@@ -292,18 +294,28 @@ int xmppim_server_resource_bound(xmppim_server *srv, const xmppim_jid *full) {
   return rv;
 }
 
+static void drain_queue(xmppim_server *srv);
+
 int xmppim_server_resource_unbound(xmppim_server *srv, const xmppim_jid *full) {
-  if (!srv || !full || srv->in_handle) return XMPPIM_ERR_INVALID_ARGUMENT;
-  im_user *u = xmppim_map_get(&srv->users, xmppim_jid_bare_string(full), strlen(xmppim_jid_bare_string(full)));
-  if (!u) return XMPPIM_ERR_NOT_FOUND;
+  if (!srv || !full) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (srv->in_handle) return XMPPIM_ERR_INVALID_STATE;
+  const char *bare = xmppim_jid_bare_string(full);
+  im_user *u = xmppim_map_get(&srv->users, bare, strlen(bare));
+  im_resource *r = u ? im_user_resource(u, full) : NULL;
+  if (!r) return XMPPIM_ERR_NOT_FOUND;
+  srv->in_handle = 1;
+  /* R4.5.2-a/f: whether or not it said goodbye, the others are told. */
+  im_presence_resource_gone(srv, u, r);
   for (size_t i = 0; i < u->nres; i++) {
-    if (!xmppim_jid_equal(u->res[i]->jid, full)) continue;
-    resource_free(&srv->mem, u->res[i]);
+    if (u->res[i] != r) continue;
     u->res[i] = u->res[--u->nres];
-    unload_idle_users(srv);
-    return 0;
+    break;
   }
-  return XMPPIM_ERR_NOT_FOUND;
+  resource_free(&srv->mem, r);
+  drain_queue(srv);
+  srv->in_handle = 0;
+  unload_idle_users(srv);
+  return 0;
 }
 
 /* ---- output ---- */
@@ -423,48 +435,6 @@ void im_push(xmppim_server *srv, im_user *u, im_resource *only, const char *jid,
 
 /* ---- dispatch ---- */
 
-static int is_local_user(const xmppim_server *srv, const xmppim_jid *j) {
-  return j && xmppim_jid_local(j) && xmppim_server_is_local(srv, xmppim_jid_domain(j));
-}
-
-/* Presence that is not about subscriptions, from a local resource to no one
- * in particular: availability is noted here. */
-static void note_availability(xmppim_server *srv, im_user *u, im_resource *r, const xmppim_stanza *st) {
-  const char *type = xmppim_stanza_attr(st, "type");
-  if (type && strcmp(type, "unavailable") == 0) {
-    r->available = 0;
-    xmppim_stanza_free(r->presence);
-    r->presence = NULL;
-    return;
-  }
-  if (type) return;
-  int initial = !r->available;
-  xmppim_stanza *copy;
-  if (xmppim_stanza_copy(&copy, st, &srv->mem) == 0) {
-    xmppim_stanza_free(r->presence);
-    r->presence = copy;
-  }
-  r->available = 1;
-  r->priority = 0;
-  xmppim_stanza *p = xmppim_stanza_find_child(st, "priority", NULL);
-  if (p) {
-    char *end;
-    long v = strtol(xmppim_stanza_text(p), &end, 10);
-    if (*end == '\0' && v >= -128 && v <= 127) r->priority = (int)v;
-  }
-  if (initial) im_sub_redeliver(srv, u, r);
-}
-
-/* Presence for a local user that is not about subscriptions. */
-static int presence_for_local(xmppim_server *srv, const xmppim_stanza *st, const xmppim_jid *to) {
-  im_user *u = xmppim_map_get(&srv->users, xmppim_jid_bare_string(to), strlen(xmppim_jid_bare_string(to)));
-  if (!u) return 1; /* no resource online: nothing to deliver to */
-  for (size_t i = 0; i < u->nres; i++) {
-    im_resource *r = u->res[i];
-    if (xmppim_jid_resource(to) ? xmppim_jid_equal(r->jid, to) : r->available) im_deliver(srv, r->jid, st);
-  }
-  return 1;
-}
 
 /* sender: the local resource the stanza came from, or NULL (remote or queued). */
 static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_stanza *st) {
@@ -513,28 +483,14 @@ static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_st
       rv = im_sub_inbound(srv, st, from, to, (xmppim_sub_stanza)sub);
     goto out;
   }
-  if (from_client && !to) {
-    note_availability(srv, u, res, st);
-    rv = 0; /* the broadcast itself is the host's for now */
-    goto out;
-  }
-  if (!from_client && to && is_local_user(srv, to)) {
-    rv = presence_for_local(srv, st, to);
-    goto out;
-  }
-  rv = 0;
+  rv = im_presence(srv, u, res, st, from, to);
 out:
   xmppim_jid_free(from);
   xmppim_jid_free(to);
   return rv;
 }
 
-int xmppim_server_handle_stanza(xmppim_server *srv, const xmppim_jid *sender, const xmppim_stanza *stanza) {
-  if (!srv || !stanza) return XMPPIM_ERR_INVALID_ARGUMENT;
-  if (srv->in_handle) return XMPPIM_ERR_INVALID_STATE;
-  if (sender && !local_full_jid(srv, sender)) return XMPPIM_ERR_INVALID_ARGUMENT;
-  srv->in_handle = 1;
-  int rv = process(srv, sender, stanza);
+static void drain_queue(xmppim_server *srv) {
   while (srv->qhead) {
     im_queued *q = srv->qhead;
     srv->qhead = q->next;
@@ -545,6 +501,15 @@ int xmppim_server_handle_stanza(xmppim_server *srv, const xmppim_jid *sender, co
     xmppim_stanza_free(q->stanza);
     xmppim_mem_free(&srv->mem, q);
   }
+}
+
+int xmppim_server_handle_stanza(xmppim_server *srv, const xmppim_jid *sender, const xmppim_stanza *stanza) {
+  if (!srv || !stanza) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (srv->in_handle) return XMPPIM_ERR_INVALID_STATE;
+  if (sender && !local_full_jid(srv, sender)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  srv->in_handle = 1;
+  int rv = process(srv, sender, stanza);
+  drain_queue(srv);
   srv->in_handle = 0;
   unload_idle_users(srv);
   return rv;

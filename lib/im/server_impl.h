@@ -36,7 +36,9 @@ typedef struct im_resource {
   unsigned interested : 1; /* asked for the roster in this session (R2.2-b) */
   unsigned available : 1;  /* sent initial presence, not yet unavailable */
   int priority;
-  xmppim_stanza *presence; /* its last available presence, for R3.1.5-c */
+  xmppim_stanza *presence; /* its last available presence (R3.1.5-c, R4.3.2-j) */
+  char **directed;         /* got directed presence from it (R4.6.1-b) */
+  size_t ndirected;
 } im_resource;
 
 typedef struct im_user {
@@ -111,6 +113,14 @@ int im_sub_inbound(xmppim_server *srv, const xmppim_stanza *st, const xmppim_jid
                    const xmppim_jid *to, xmppim_sub_stanza type);
 /* The side effects of a roster removal (R2.5.2-b/c/d), after the push. */
 int im_sub_after_removal(xmppim_server *srv, im_user *u, const char *contact, xmppim_sub_state old);
+/* Presence that is not about subscriptions (server_presence.c): from the
+ * user's resource res (u and res set), or for a local user (res NULL). */
+int im_presence(xmppim_server *srv, im_user *u, im_resource *res, const xmppim_stanza *st, const xmppim_jid *from,
+                const xmppim_jid *to);
+/* A resource is going away: its unavailable presence, generated if need be. */
+void im_presence_resource_gone(xmppim_server *srv, im_user *u, im_resource *r);
+void im_presence_clear_directed(xmppim_server *srv, im_resource *r);
+
 /* Initial presence of a resource: redeliver the kept requests (R3.1.3-l). */
 void im_sub_redeliver(xmppim_server *srv, im_user *u, im_resource *res);
 
