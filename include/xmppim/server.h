@@ -108,7 +108,9 @@ typedef int (*xmppim_server_deliver_cb)(xmppim_server *srv, const xmppim_jid *to
 
 /**
  * Hands a stanza to a remote domain (the domain of @p to is not local);
- * borrowed as for deliver. A host without server-to-server support returns
+ * borrowed as for deliver. Like every stanza the core produces it is in
+ * jabber:client: a server-to-server stream writes it in jabber:server
+ * (xmppim_stanza_rescope() on a copy). A host without server-to-server support returns
  * #XMPPIM_ERR_NOT_FOUND: the sender then gets remote-server-not-found where
  * the RFC asks for an error (R3.1.2-g).
  */
@@ -241,7 +243,9 @@ XMPPIM_EXTERN int xmppim_server_resource_unbound(xmppim_server *srv, const xmppi
  *
  * @param sender the full JID of the bound local resource whose session
  * delivered the stanza (the session has stamped its 'from'), or NULL for a
- * stanza from a remote server (whose 'from' the host has verified).
+ * stanza from a remote server (whose 'from' the host has verified). A
+ * stanza in jabber:server (read from a server-to-server stream) is taken
+ * as if it were in jabber:client.
  * @return 1 when the core handled the stanza (it may have answered with an
  * error); 0 when the stanza is not the core's business (an IQ for another
  * namespace, a message...) and the host handles it; a negative error:

@@ -178,6 +178,18 @@ XMPPIM_EXTERN int xmppim_stanza_parse(xmppim_stanza **out, const char *xml, size
                                       const xmppim_mem *mem, xmppim_stream_condition *condition);
 
 /**
+ * Moves a tree from one content namespace to another: every element of the
+ * tree in @p from_ns is put in @p to_ns, the rest (extensions) is left
+ * alone. A server does this between its streams: a stanza read from a
+ * server-to-server stream is in jabber:server, and goes to a client in
+ * jabber:client (RFC 6120 section 4.8.3; RFC 6121 R4.3.2-k), and back.
+ * @param root a tree you own (the root of it).
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (NULL or empty namespaces, not a
+ * root you own) or #XMPPIM_ERR_NOMEM (the tree is then unchanged).
+ */
+XMPPIM_EXTERN int xmppim_stanza_rescope(xmppim_stanza *root, const char *from_ns, const char *to_ns);
+
+/**
  * Structural equality: same names, namespaces, attributes (in any order),
  * and the same children with the same text in the same order.
  * @return 1 when equal, 0 otherwise.

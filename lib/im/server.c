@@ -461,8 +461,10 @@ static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_st
     }
   }
   if (strcmp(name, "iq") == 0) {
-    rv = im_roster_iq(srv, st, from, to);
-    if (rv == 0 && from_client && (!to || xmppim_jid_bare_equal(to, from))) {
+    rv = im_roster_iq(srv, st, from, to, from_client);
+    if (rv == 0 && from_client &&
+        (!to || (xmppim_jid_is_bare(to) && (xmppim_jid_bare_equal(to, from) ||
+                                           (!xmppim_jid_local(to) && xmppim_server_is_local(srv, xmppim_jid_domain(to))))))) {
       /* Answers to our pushes: nothing depends on them (R2.1.6-g). */
       const char *type = xmppim_stanza_attr(st, "type"), *id = xmppim_stanza_attr(st, "id");
       if (type && id && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) &&
@@ -507,8 +509,22 @@ int xmppim_server_handle_stanza(xmppim_server *srv, const xmppim_jid *sender, co
   if (!srv || !stanza) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (srv->in_handle) return XMPPIM_ERR_INVALID_STATE;
   if (sender && !local_full_jid(srv, sender)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  /* One namespace inside: a stanza from a server-to-server stream is taken
+   * into jabber:client, as it would be delivered to a client. */
+  xmppim_stanza *rescoped = NULL;
+  const char *ns = xmppim_stanza_ns(stanza);
+  if (ns && strcmp(ns, "jabber:server") == 0) {
+    int rv = xmppim_stanza_copy(&rescoped, stanza, &srv->mem);
+    if (rv == 0) rv = xmppim_stanza_rescope(rescoped, "jabber:server", "jabber:client");
+    if (rv) {
+      xmppim_stanza_free(rescoped);
+      return rv;
+    }
+    stanza = rescoped;
+  }
   srv->in_handle = 1;
   int rv = process(srv, sender, stanza);
+  xmppim_stanza_free(rescoped);
   drain_queue(srv);
   srv->in_handle = 0;
   unload_idle_users(srv);

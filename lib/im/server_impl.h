@@ -104,7 +104,7 @@ void im_push(xmppim_server *srv, im_user *u, im_resource *only, const char *jid,
 
 /* Roster IQs (server_roster.c). 1 handled, 0 not a roster IQ, or an error. */
 int im_roster_iq(xmppim_server *srv, const xmppim_stanza *st, const xmppim_jid *from,
-                 const xmppim_jid *to);
+                 const xmppim_jid *to, int from_client);
 
 /* Subscription presence (server_subscription.c). */
 int im_sub_outbound(xmppim_server *srv, im_user *u, const xmppim_jid *from, const xmppim_stanza *st,

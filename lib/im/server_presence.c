@@ -147,8 +147,10 @@ static void go_unavailable(xmppim_server *srv, im_user *u, im_resource *r, const
     st = own;
   }
   if (st) {
-    /* A resource that vanished is not told of its own end. */
-    broadcast(srv, u, r, st, own == NULL);
+    /* A resource that vanished is not told of its own end. One that never
+     * sent initial presence broadcast nothing, but owes its directed
+     * presence an end too (rule 3, R4.6.3-g). */
+    if (r->available) broadcast(srv, u, r, st, own == NULL);
     for (size_t i = 0; i < r->ndirected; i++) {
       /* Subscribers got it from the broadcast already (R4.6.1-a). */
       const char *to = r->directed[i];
@@ -209,7 +211,7 @@ static void probe_contacts(xmppim_server *srv, im_user *u, im_resource *res) {
 /* Presence with no 'to' from one of the user's resources. */
 static int outbound_broadcast(xmppim_server *srv, im_user *u, im_resource *res, const xmppim_stanza *st, ptype t) {
   if (t == P_UNAVAILABLE) {
-    if (res->available) go_unavailable(srv, u, res, st);
+    if (res->available || res->ndirected) go_unavailable(srv, u, res, st);
     return 1;
   }
   int priority;
@@ -379,6 +381,5 @@ int im_presence(xmppim_server *srv, im_user *u, im_resource *res, const xmppim_s
 }
 
 void im_presence_resource_gone(xmppim_server *srv, im_user *u, im_resource *r) {
-  if (r->available) go_unavailable(srv, u, r, NULL);
-  im_presence_clear_directed(srv, r);
+  if (r->available || r->ndirected) go_unavailable(srv, u, r, NULL);
 }

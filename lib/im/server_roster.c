@@ -256,13 +256,17 @@ static int roster_set(xmppim_server *srv, im_user *u, im_resource *res, const xm
 }
 
 int im_roster_iq(xmppim_server *srv, const xmppim_stanza *st, const xmppim_jid *from,
-                 const xmppim_jid *to) {
+                 const xmppim_jid *to, int from_client) {
   const xmppim_stanza *query = xmppim_stanza_find_child(st, "query", XMPPIM_NS_ROSTER);
   const char *type = xmppim_stanza_attr(st, "type");
   if (!query || !type || (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)) return 0;
-  int own = xmppim_jid_local(from) && xmppim_jid_resource(from) &&
-            xmppim_server_is_local(srv, xmppim_jid_domain(from)) &&
-            (!to || (xmppim_jid_is_bare(to) && xmppim_jid_bare_equal(to, from)));
+  /* To a full JID it is for that resource, not for the server (RFC 6120
+   * 10.5.4): delivered like any IQ, and a client ignores a push that does
+   * not come from its account (R2.1.6-c). */
+  if (to && xmppim_jid_resource(to)) return 0;
+  /* Only a resource's own session speaks for the account: a remote stanza
+   * naming a local 'from' is somebody else's. */
+  int own = from_client && (!to || xmppim_jid_bare_equal(to, from));
   if (!own) {
     /* Somebody else's roster (R2-c, R2.1.5-c, R2.3.3-b) when it is one of
      * ours; a remote one is the host's to route. */

@@ -454,3 +454,24 @@ int xmppim_stanza_equal(const xmppim_stanza *a, const xmppim_stanza *b) {
   }
   return !x && !y;
 }
+
+int xmppim_stanza_rescope(xmppim_stanza *root, const char *from_ns, const char *to_ns) {
+  if (!root || !from_ns || !to_ns || !*from_ns || !*to_ns || &root->root->element != root ||
+      !xmppim_tree_is_owned(root->root) || reserved_element_ns(to_ns) || xmppim_xml_check_text(to_ns, strlen(to_ns)))
+    return XMPPIM_ERR_INVALID_ARGUMENT;
+  const char *ns = tree_string(root->root->arena, to_ns);
+  if (!ns) return XMPPIM_ERR_NOMEM;
+  /* Depth first without recursion: a tree may be deep. */
+  xmppim_stanza *el = root;
+  while (el) {
+    if (el->ns && strcmp(el->ns, from_ns) == 0) el->ns = ns;
+    xmppim_stanza *next = xmppim_stanza_first_child(el);
+    while (!next && el && el != root) {
+      next = xmppim_stanza_next_sibling(el);
+      if (!next) el = xmppim_stanza_parent(el);
+    }
+    if (!next) break;
+    el = next;
+  }
+  return 0;
+}
