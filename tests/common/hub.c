@@ -216,6 +216,20 @@ void hub_send(hub *h, hub_client *c, const char *xml) {
   hub_pump(h);
 }
 
+int hub_remote(hub *h, const char *xml) {
+  char buf[8192];
+  size_t name_end = strcspn(xml, " />");
+  if (strlen(xml) + 32 > sizeof(buf)) abort();
+  snprintf(buf, sizeof(buf), "%.*s xmlns='jabber:server'%s", (int)name_end, xml, xml + name_end);
+  xmppim_stanza *st;
+  int rv = xmppim_stanza_parse(&st, buf, strlen(buf), NULL, NULL);
+  if (rv) die("xmppim_stanza_parse", rv);
+  rv = xmppim_server_handle_stanza(h->srv, NULL, st);
+  xmppim_stanza_free(st);
+  hub_pump(h);
+  return rv;
+}
+
 void hub_disconnect(hub *h, hub_client *c) {
   if (c->gone) return;
   c->gone = 1;

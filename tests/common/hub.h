@@ -51,6 +51,10 @@ void hub_pump(hub *h);
 void hub_disconnect(hub *h, hub_client *c);
 /* Sends raw XML (a stanza) from the client and pumps. */
 void hub_send(hub *h, hub_client *c, const char *xml);
+/* Processes raw XML (a stanza written without a namespace) as if a remote
+ * server had sent it, in jabber:server; pumps; returns what
+ * xmppim_server_handle_stanza() returned. */
+int hub_remote(hub *h, const char *xml);
 /* Forgets what the client's log holds. */
 void hub_clear_log(hub_client *c);
 /* Number of lines of the log containing all of the given substrings (a

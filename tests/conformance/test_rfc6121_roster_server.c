@@ -221,14 +221,11 @@ static int routed_count(const hub *h, ...) {
   return n;
 }
 
-/* Processes a stanza as if a remote server sent it (the host verified it).
- * It is given in the jabber:client namespace: the core hands inbound
- * stanzas to the deliver callback as they came, and xmppim_session_send()
- * refuses a jabber:server stanza on a client stream, so one parsed as
- * jabber:server would never reach the client (reported to the server
- * core's owners; a host re-namespaces on receipt). */
+/* Processes a stanza as if a remote server sent it (the host verified it),
+ * in jabber:server as a server-to-server stream reads it: the core takes
+ * it into jabber:client before anything reaches a client. */
 static void from_remote(hub *h, const char *xml) {
-  xmppim_stanza *st = parse_ns(xml, "jabber:client");
+  xmppim_stanza *st = parse_ns(xml, "jabber:server");
   assert_int_equal(xmppim_server_handle_stanza(h->srv, NULL, st), 1);
   xmppim_stanza_free(st);
   hub_pump(h);
