@@ -1,0 +1,868 @@
+/*
+ * libFuzzer target for the server core (xmppim_server with the in-memory
+ * store): arbitrary stanzas from local resources and remote servers, with
+ * every stanza the core hands out checked, and the rosters checked against
+ * what the core committed to the store.
+ *
+ * Per input: a server for example.com (and chat.example.com, local without
+ * users) with users alice, bob and carol in a memory store, and small
+ * limits (8 items, names and groups of 16 bytes, 3 groups per item, a
+ * change log of 4, 2 kept requests of at most 512 bytes) so that every
+ * limit is reached. The store is the memory store behind a thin wrapper
+ * that keeps a shadow copy of every contact the core saves or deletes.
+ *
+ * The input is a program of records separated by '\n'. The first byte of a
+ * record chooses the action (its value modulo 8), the second its argument
+ * (its value minus '0', modulo 10), so that seeds read as text:
+ *   'b' k    bind resource k (0-8: alice, bob, carol x r1, r2, r3);
+ *   'u' k    unbind it;
+ *   'f' n    make the next n % 4 store writes fail;
+ *   any other first byte (say 's'), then k: the rest of the record is XML
+ *            that the resource k (9: a remote server) sends: each child
+ *            element of <w xmlns='jabber:client'>REST</w> that is a
+ *            message, presence or iq of jabber:client goes to the core.
+ * As a host would: a local stanza's 'from' is stamped with the resource's
+ * full JID (the bare JID for subscription presence), as the server session
+ * does; a remote stanza keeps its 'from' unless it has none or names a
+ * local domain (a host verifies it; then it is dave@remote.example/desk),
+ * and is not handed over at all without a 'to' that is a JID (RFC 6120
+ * 8.1.1.1: a host refuses it on the server-to-server stream).
+ *
+ * Checked on every call:
+ *  - xmppim_server_handle_stanza() returns 1 or 0 for a bound sender or a
+ *    remote stanza with a usable 'from', XMPPIM_ERR_INVALID_ARGUMENT for an
+ *    unbound sender or an unusable 'from' (then nothing goes out); a message
+ *    and an iq that return 0 cause nothing; a remote stanza for a non-local
+ *    domain returns 0 and causes nothing; an iq get or set that returns 1
+ *    gets exactly one answer (result or error, same id) to its sender;
+ *    bind and unbind return 0, or -101 / NOT_FOUND exactly when the
+ *    resource was bound / not bound.
+ *  - every delivered or routed stanza serializes (snprintf contract),
+ *    parses back equal (fz_round_trip), is a jabber:client stanza; a
+ *    delivered one goes to a bound resource, its 'to' naming that account;
+ *    a routed one goes to a non-local domain (named by its 'to'), has a
+ *    'from' of a local domain, and goes to the remote sender's domain when
+ *    a remote stanza caused it, or comes from the sending user when a local
+ *    one did.
+ *  - a roster push goes only to a resource that asked for the roster
+ *    (R2.2-b), has a 'ver' and exactly one valid item within the limits,
+ *    and the item is what the store holds for that contact right then
+ *    (or a removal when it holds no item); outside a roster get it carries
+ *    the stored version. A roster set that succeeded pushed to every
+ *    interested resource of the user.
+ *  - a full roster result lists exactly the items in the store, each as
+ *    stored, no JID twice.
+ *  - every contact saved is a prepared bare JID, not empty, within the
+ *    item limits; a kept request is the contact's subscribe to the user,
+ *    at most 512 bytes, only while the contact's request is pending;
+ *    at most 8 items and 2 kept requests per user; the store's contact
+ *    count follows the saves and deletes.
+ * After the program: a get from each user's resources still bound, then
+ * everything unbound, and for each user a fresh resource that gets the
+ * roster (reloaded from the store: exactly the stored items, the stored
+ * version), a versioned get with that version (an empty result), and
+ * initial presence (each kept request redelivered once, as kept).
+ *
+ * Roster versions start from a random epoch (getrandom in server.c); the
+ * getrandom below makes it a constant, 00c0ffee, so that an input can name
+ * versions ("00c0ffee-3") and reach the versioned paths.
+ */
+#define _GNU_SOURCE /* syscall() */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <xmppim/memory_store.h>
+#include <xmppim/roster.h>
+#include <xmppim/server.h>
+#include <xmppim/subscription.h>
+
+#include "fuzz_common.h"
+#include "im/server_impl.h" /* the memory store's callbacks, to wrap them; IM_PUSH_ID_PREFIX */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FZ_EPOCH 0x00c0ffeeu
+
+/* The one getrandom() call of server.c (new_epoch: 4 bytes, GRND_NONBLOCK)
+ * gets the constant epoch; every other caller the real thing. */
+ssize_t getrandom(void *buf, size_t len, unsigned int flags) {
+  if (len == sizeof(uint32_t) && flags == GRND_NONBLOCK) {
+    uint32_t e = FZ_EPOCH;
+    memcpy(buf, &e, sizeof(e));
+    return (ssize_t)len;
+  }
+  return (ssize_t)syscall(SYS_getrandom, buf, len, flags);
+}
+
+#define NS_CLIENT "jabber:client"
+#define NUSERS 3
+#define NRES 9          /* slot k: user k / 3, resource r(k % 3 + 1) */
+#define SLOT_CHECK NRES /* the final checks' resource */
+#define NSLOTS (NRES + 1)
+#define REMOTE_DEFAULT "dave@remote.example/desk"
+
+#define MAX_ITEMS 8
+#define MAX_NAME 16
+#define MAX_GROUP 16
+#define MAX_GROUPS 3
+#define VERSION_LOG 4
+#define PENDING_PER_USER 2
+#define PENDING_BYTES 512
+
+#define MAX_RECORDS 256
+#define MAX_STANZAS_PER_RECORD 16
+#define MAX_CAPTURE 64
+
+static const char *const users[NUSERS] = {"alice@example.com", "bob@example.com", "carol@example.com"};
+
+/* ------------------------------------------------------------ the shadow store */
+
+typedef struct sh_contact {
+  char *jid;
+  char *name;
+  char **groups;
+  size_t ngroups;
+  xmppim_sub_state state;
+  int approved, in_roster;
+  char *pending;
+} sh_contact;
+
+typedef struct sh_user {
+  sh_contact *v;
+  size_t n, cap;
+} sh_user;
+
+static char *xstrdup(const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (!p) fz_fail("harness out of memory");
+  memcpy(p, s, n);
+  return p;
+}
+
+static int str_eq(const char *a, const char *b) {
+  if (!a || !b) return a == b;
+  return strcmp(a, b) == 0;
+}
+
+static void sh_clear(sh_contact *c) {
+  free(c->jid);
+  free(c->name);
+  for (size_t i = 0; i < c->ngroups; i++) free(c->groups[i]);
+  free(c->groups);
+  free(c->pending);
+  memset(c, 0, sizeof(*c));
+}
+
+static sh_contact *sh_find(const sh_user *u, const char *jid) {
+  for (size_t i = 0; i < u->n; i++)
+    if (strcmp(u->v[i].jid, jid) == 0) return &u->v[i];
+  return NULL;
+}
+
+static void sh_put(sh_user *u, const xmppim_contact *c) {
+  sh_contact *s = sh_find(u, xmppim_contact_jid(c));
+  if (s) {
+    sh_clear(s);
+  } else {
+    if (u->n == u->cap) {
+      u->cap = u->cap ? 2 * u->cap : 8;
+      u->v = realloc(u->v, u->cap * sizeof(*u->v));
+      if (!u->v) fz_fail("harness out of memory");
+    }
+    s = &u->v[u->n++];
+    memset(s, 0, sizeof(*s));
+  }
+  s->jid = xstrdup(xmppim_contact_jid(c));
+  s->name = xstrdup(xmppim_contact_name(c));
+  s->ngroups = xmppim_contact_group_count(c);
+  s->groups = s->ngroups ? calloc(s->ngroups, sizeof(*s->groups)) : NULL;
+  if (s->ngroups && !s->groups) fz_fail("harness out of memory");
+  for (size_t i = 0; i < s->ngroups; i++) s->groups[i] = xstrdup(xmppim_contact_group(c, i));
+  s->state = xmppim_contact_state(c);
+  s->approved = xmppim_contact_approved(c) != 0;
+  s->in_roster = xmppim_contact_in_roster(c) != 0;
+  s->pending = xstrdup(xmppim_contact_pending_request(c));
+}
+
+static void sh_remove(sh_user *u, const char *jid) {
+  sh_contact *s = sh_find(u, jid);
+  if (!s) return;
+  sh_clear(s);
+  *s = u->v[--u->n];
+}
+
+static size_t sh_items(const sh_user *u) {
+  size_t n = 0;
+  for (size_t i = 0; i < u->n; i++) n += u->v[i].in_roster != 0;
+  return n;
+}
+
+static size_t sh_pending(const sh_user *u) {
+  size_t n = 0;
+  for (size_t i = 0; i < u->n; i++) n += u->v[i].pending != NULL;
+  return n;
+}
+
+static void sh_free(sh_user *u) {
+  for (size_t i = 0; i < u->n; i++) sh_clear(&u->v[i]);
+  free(u->v);
+  memset(u, 0, sizeof(*u));
+}
+
+/* ------------------------------------------------------------------ harness */
+
+typedef struct call {
+  int active;
+  int sender;                   /* slot, or -1 for a remote server */
+  const xmppim_jid *remote;     /* the remote sender's 'from' */
+  const xmppim_stanza *request; /* what was handed to the core */
+  unsigned delivered, routed;
+  unsigned answers;             /* iq result/error to the sender */
+  unsigned answers_other_id;    /* ... with another id than the request's */
+  unsigned results_to_sender;
+  unsigned pushes[NSLOTS];
+  xmppim_stanza *result;        /* the first iq result to the sender (copy) */
+} call;
+
+typedef struct harness {
+  xmppim_memory_store *store;
+  xmppim_store_load_roster_cb load;
+  xmppim_store_save_contact_cb save;
+  xmppim_store_delete_contact_cb del;
+  void *store_data;
+  xmppim_server *srv;
+  xmppim_jid *slot[NSLOTS];
+  int bound[NSLOTS], interested[NSLOTS];
+  sh_user shadow[NUSERS];
+  call c;
+  int capture; /* keep copies of what is delivered (final checks) */
+  xmppim_stanza *captured[MAX_CAPTURE];
+  size_t ncaptured;
+} harness;
+
+static int user_index(const char *bare) {
+  for (int i = 0; i < NUSERS; i++)
+    if (bare && strcmp(bare, users[i]) == 0) return i;
+  return -1;
+}
+
+static xmppim_jid *jid_or_null(const char *s) {
+  xmppim_jid *j = NULL;
+  if (!s || xmppim_jid_new(&j, s, strlen(s), NULL) != 0) return NULL;
+  return j;
+}
+
+static int is(const xmppim_stanza *el, const char *name, const char *ns) {
+  return strcmp(xmppim_stanza_name(el), name) == 0 && str_eq(xmppim_stanza_ns(el), ns);
+}
+
+static int attr_is(const xmppim_stanza *el, const char *name, const char *value) {
+  return str_eq(xmppim_stanza_attr(el, name), value);
+}
+
+static size_t child_count(const xmppim_stanza *el) {
+  size_t n = 0;
+  for (xmppim_stanza *c = xmppim_stanza_first_child(el); c; c = xmppim_stanza_next_sibling(c)) n++;
+  return n;
+}
+
+static const char *show(const xmppim_stanza *st, char *buf, size_t cap) {
+  size_t need = 0;
+  if (xmppim_stanza_serialize(st, NULL, buf, cap, &need) != 0 && cap > 4) memcpy(buf + cap - 4, "...", 4);
+  return buf;
+}
+
+#define SHOW(st) show((st), (char[1024]){0}, 1024)
+
+/* FZ_TRACE=1 in the environment prints every stanza in and out. */
+static int tracing(void) {
+  static int t = -1;
+  if (t < 0) t = getenv("FZ_TRACE") != NULL;
+  return t;
+}
+
+/* ------------------------------------------------------------ stanza checks */
+
+/* Valid as an item of a push or a result, within the server's limits. */
+static void check_item_shape(const xmppim_stanza *item, int may_remove, const char *what) {
+  if (!is(item, "item", XMPPIM_NS_ROSTER)) fz_fail("%s: <%s/> where an item belongs", what, xmppim_stanza_name(item));
+  const char *jid = xmppim_stanza_attr(item, "jid");
+  xmppim_jid *j = jid_or_null(jid);
+  if (!j || xmppim_jid_resource(j) || strcmp(xmppim_jid_bare_string(j), jid) != 0)
+    fz_fail("%s: item jid '%s' is not a prepared bare JID", what, jid ? jid : "(none)");
+  xmppim_jid_free(j);
+  const char *sub = xmppim_stanza_attr(item, "subscription"), *ask = xmppim_stanza_attr(item, "ask");
+  const char *approved = xmppim_stanza_attr(item, "approved"), *name = xmppim_stanza_attr(item, "name");
+  if (sub && strcmp(sub, "remove") == 0) {
+    if (!may_remove) fz_fail("%s: a removal in a roster result", what);
+    if (ask || approved || name || xmppim_stanza_first_child(item))
+      fz_fail("%s: a removal carries more than its jid: %s", what, SHOW(item));
+    return;
+  }
+  if (!sub || xmppim_sub_state_from_attrs(sub, ask, 0) < 0)
+    fz_fail("%s: item with subscription '%s' ask '%s'", what, sub ? sub : "(none)", ask ? ask : "(none)");
+  if (approved && strcmp(approved, "true") != 0) fz_fail("%s: approved='%s'", what, approved);
+  if (name && (!*name || strlen(name) > MAX_NAME)) fz_fail("%s: item name of %zu bytes", what, strlen(name));
+  size_t n = 0;
+  for (xmppim_stanza *g = xmppim_stanza_first_child(item); g; g = xmppim_stanza_next_sibling(g), n++) {
+    if (!is(g, "group", XMPPIM_NS_ROSTER)) fz_fail("%s: <%s/> in an item", what, xmppim_stanza_name(g));
+    const char *t = xmppim_stanza_text(g);
+    if (!*t || strlen(t) > MAX_GROUP) fz_fail("%s: group name of %zu bytes", what, strlen(t));
+    for (xmppim_stanza *h = xmppim_stanza_first_child(item); h != g; h = xmppim_stanza_next_sibling(h))
+      if (strcmp(xmppim_stanza_text(h), t) == 0) fz_fail("%s: group '%s' twice in an item", what, t);
+  }
+  if (n > MAX_GROUPS) fz_fail("%s: item in %zu groups", what, n);
+}
+
+/* The item says what the store holds for its contact (c NULL: nothing). */
+static void check_item_is(const xmppim_stanza *item, const sh_contact *c, const char *what) {
+  const char *jid = xmppim_stanza_attr(item, "jid");
+  const char *sub = xmppim_stanza_attr(item, "subscription");
+  if (!c || !c->in_roster) {
+    if (!attr_is(item, "subscription", "remove"))
+      fz_fail("%s: item %s, but the store holds no item for %s", what, SHOW(item), jid);
+    return;
+  }
+  if (!str_eq(sub, xmppim_sub_subscription_attr(c->state)) || !attr_is(item, "ask", xmppim_sub_ask(c->state)) ||
+      (xmppim_stanza_attr(item, "approved") != NULL) != c->approved || !attr_is(item, "name", c->name))
+    fz_fail("%s: item %s, but the store holds state %s approved %d name '%s'", what, SHOW(item),
+            xmppim_sub_state_name(c->state), c->approved, c->name ? c->name : "(none)");
+  size_t n = 0;
+  for (xmppim_stanza *g = xmppim_stanza_first_child(item); g; g = xmppim_stanza_next_sibling(g), n++)
+    if (n >= c->ngroups || strcmp(xmppim_stanza_text(g), c->groups[n]) != 0)
+      fz_fail("%s: item %s, groups differ from the store's (%zu)", what, SHOW(item), c->ngroups);
+  if (n != c->ngroups) fz_fail("%s: item %s has %zu groups, the store %zu", what, SHOW(item), n, c->ngroups);
+}
+
+/* A full roster (the query of a result) against the store. */
+static void check_full_roster(harness *h, const xmppim_stanza *query, int user, const char *what) {
+  const sh_user *u = &h->shadow[user];
+  if (!xmppim_stanza_attr(query, "ver")) fz_fail("%s: roster result without 'ver' (R2.6.3-l)", what);
+  unsigned char *seen = calloc(u->n + 1, 1);
+  if (!seen) fz_fail("harness out of memory");
+  size_t n = 0;
+  for (xmppim_stanza *it = xmppim_stanza_first_child(query); it; it = xmppim_stanza_next_sibling(it), n++) {
+    check_item_shape(it, 0, what);
+    const char *jid = xmppim_stanza_attr(it, "jid");
+    const sh_contact *c = sh_find(u, jid);
+    if (!c || !c->in_roster) fz_fail("%s: %s lists %s, for which the store holds no item", what, users[user], jid);
+    size_t k = (size_t)(c - u->v);
+    if (seen[k]) fz_fail("%s: %s lists %s twice", what, users[user], jid);
+    seen[k] = 1;
+    check_item_is(it, c, what);
+  }
+  free(seen);
+  if (n != sh_items(u))
+    fz_fail("%s: %s's roster has %zu items, the store %zu (of %zu contacts)", what, users[user], n, sh_items(u), u->n);
+}
+
+static void check_push(harness *h, int s, const xmppim_stanza *iq) {
+  if (!h->interested[s])
+    fz_fail("roster push to %s, which never asked for the roster (R2.2-b): %s", xmppim_jid_to_string(h->slot[s]),
+            SHOW(iq));
+  const char *id = xmppim_stanza_attr(iq, "id");
+  if (!id || strncmp(id, IM_PUSH_ID_PREFIX, strlen(IM_PUSH_ID_PREFIX)) != 0 || child_count(iq) != 1)
+    fz_fail("roster push with id '%s' and %zu children", id ? id : "(none)", child_count(iq));
+  const xmppim_stanza *q = xmppim_stanza_first_child(iq);
+  const char *ver = xmppim_stanza_attr(q, "ver");
+  if (!ver) fz_fail("roster push without 'ver' (R2.6.3-i): %s", SHOW(iq));
+  if (child_count(q) != 1) fz_fail("roster push with %zu items: %s", child_count(q), SHOW(iq));
+  const xmppim_stanza *item = xmppim_stanza_first_child(q);
+  check_item_shape(item, 1, "roster push");
+  int user = s == SLOT_CHECK ? user_index(xmppim_jid_bare_string(h->slot[s])) : s / 3;
+  check_item_is(item, sh_find(&h->shadow[user], xmppim_stanza_attr(item, "jid")), "roster push");
+  /* Pushes of deltas (answering a versioned get) carry the version of each
+   * change; every other push the version just stored. */
+  const xmppim_stanza *rq = h->c.request;
+  int get = rq && is(rq, "iq", NS_CLIENT) && attr_is(rq, "type", "get");
+  const char *stored = xmppim_memory_store_version(h->store, users[user]);
+  if (!get && !str_eq(ver, stored))
+    fz_fail("roster push with ver '%s', the store holds '%s'", ver, stored ? stored : "(none)");
+  h->c.pushes[s]++;
+}
+
+/* What goes out, either way. */
+static void check_out(const xmppim_stanza *st, const char *what) {
+  if (!st) fz_fail("%s: NULL stanza", what);
+  if (!(is(st, "iq", NS_CLIENT) || is(st, "message", NS_CLIENT) || is(st, "presence", NS_CLIENT)))
+    fz_fail("%s: not a jabber:client stanza: %s", what, SHOW(st));
+  if (xmppim_stanza_parent(st)) fz_fail("%s: not a root", what);
+  fz_round_trip(st, what);
+}
+
+static void note_answer(harness *h, const xmppim_stanza *st) {
+  const char *type = xmppim_stanza_attr(st, "type");
+  if (!is(st, "iq", NS_CLIENT) || !type || (strcmp(type, "result") != 0 && strcmp(type, "error") != 0)) return;
+  h->c.answers++;
+  if (!h->c.request || !str_eq(xmppim_stanza_attr(st, "id"), xmppim_stanza_attr(h->c.request, "id")))
+    h->c.answers_other_id++;
+  if (strcmp(type, "result") == 0) {
+    h->c.results_to_sender++;
+    if (!h->c.result && xmppim_stanza_copy(&h->c.result, st, NULL) != 0) fz_fail("harness out of memory");
+    /* R2.2-b: a roster get makes its resource interested, before the
+     * pushes of deltas that may follow the result. */
+    const xmppim_stanza *rq = h->c.request;
+    if (h->c.sender >= 0 && attr_is(rq, "type", "get") && xmppim_stanza_find_child(rq, "query", XMPPIM_NS_ROSTER))
+      h->interested[h->c.sender] = 1;
+  }
+}
+
+static int on_deliver(xmppim_server *srv, const xmppim_jid *to, const xmppim_stanza *st, void *ud) {
+  harness *h = ud;
+  if (srv != h->srv || !h->c.active) fz_fail("deliver outside xmppim_server_handle_stanza()");
+  if (tracing()) fprintf(stderr, "   deliver %s: %s\n", xmppim_jid_to_string(to), SHOW(st));
+  check_out(st, "delivered");
+  int s = -1;
+  for (int i = 0; i < NSLOTS && s < 0; i++)
+    if (h->bound[i] && xmppim_jid_equal(h->slot[i], to)) s = i;
+  if (s < 0) fz_fail("delivered to %s, which is not bound: %s", xmppim_jid_to_string(to), SHOW(st));
+  xmppim_jid *sto = jid_or_null(xmppim_stanza_attr(st, "to"));
+  if (!sto || !xmppim_jid_bare_equal(sto, to))
+    fz_fail("delivered to %s a stanza for someone else: %s", xmppim_jid_to_string(to), SHOW(st));
+  xmppim_jid_free(sto);
+  if (is(st, "iq", NS_CLIENT) && attr_is(st, "type", "set") && xmppim_stanza_find_child(st, "query", XMPPIM_NS_ROSTER))
+    check_push(h, s, st);
+  if (s == h->c.sender) note_answer(h, st);
+  if (h->capture) {
+    if (h->ncaptured == MAX_CAPTURE) fz_fail("more than %d stanzas for one resource in a final check", MAX_CAPTURE);
+    if (xmppim_stanza_copy(&h->captured[h->ncaptured++], st, NULL) != 0) fz_fail("harness out of memory");
+  }
+  h->c.delivered++;
+  /* The third resource of each user is always going away (ignored by the core). */
+  return s < NRES && s % 3 == 2 ? XMPPIM_ERR_INVALID_STATE : 0;
+}
+
+static int on_route(xmppim_server *srv, const xmppim_jid *to, const xmppim_stanza *st, void *ud) {
+  harness *h = ud;
+  if (srv != h->srv || !h->c.active) fz_fail("route outside xmppim_server_handle_stanza()");
+  if (tracing()) fprintf(stderr, "   route %s: %s\n", xmppim_jid_to_string(to), SHOW(st));
+  check_out(st, "routed");
+  if (xmppim_server_is_local(srv, xmppim_jid_domain(to)))
+    fz_fail("routed to %s, a local domain: %s", xmppim_jid_to_string(to), SHOW(st));
+  xmppim_jid *sto = jid_or_null(xmppim_stanza_attr(st, "to"));
+  if (!sto || !xmppim_jid_equal(sto, to)) fz_fail("routed to %s a stanza for: %s", xmppim_jid_to_string(to), SHOW(st));
+  xmppim_jid_free(sto);
+  xmppim_jid *from = jid_or_null(xmppim_stanza_attr(st, "from"));
+  if (!from || !xmppim_server_is_local(srv, xmppim_jid_domain(from)))
+    fz_fail("routed without a 'from' of a local domain: %s", SHOW(st));
+  if (h->c.sender < 0) {
+    if (strcmp(xmppim_jid_domain(to), xmppim_jid_domain(h->c.remote)) != 0)
+      fz_fail("a stanza from %s made the core route to %s: %s", xmppim_jid_to_string(h->c.remote),
+              xmppim_jid_to_string(to), SHOW(st));
+    note_answer(h, st);
+  } else if (!xmppim_jid_bare_equal(from, h->slot[h->c.sender])) {
+    fz_fail("a stanza of %s made the core route one from %s: %s", xmppim_jid_to_string(h->slot[h->c.sender]),
+            xmppim_jid_to_string(from), SHOW(st));
+  }
+  xmppim_jid_free(from);
+  h->c.routed++;
+  return strncmp(xmppim_jid_domain(to), "unreachable", 11) == 0 ? XMPPIM_ERR_NOT_FOUND : 0;
+}
+
+/* ------------------------------------------------------------ store wrapper */
+
+static void check_saved(harness *h, int user, const xmppim_contact *c, const char *version) {
+  const char *jid = xmppim_contact_jid(c);
+  xmppim_jid *j = jid_or_null(jid);
+  if (!j || xmppim_jid_resource(j) || strcmp(xmppim_jid_bare_string(j), jid) != 0)
+    fz_fail("saved contact '%s' is not a prepared bare JID", jid ? jid : "(null)");
+  xmppim_jid_free(j);
+  if (!version || !*version) fz_fail("saved without a version");
+  xmppim_sub_state state = xmppim_contact_state(c);
+  if ((unsigned)state >= XMPPIM_SUB_STATE_COUNT) fz_fail("saved state %d", (int)state);
+  const char *pending = xmppim_contact_pending_request(c);
+  if (!xmppim_contact_in_roster(c) && !pending && !xmppim_contact_approved(c) && state == XMPPIM_SUB_STATE_NONE)
+    fz_fail("saved an empty contact %s (it should be deleted)", jid);
+  const char *name = xmppim_contact_name(c);
+  if (name && (!*name || strlen(name) > MAX_NAME)) fz_fail("saved a name of %zu bytes", strlen(name));
+  size_t ng = xmppim_contact_group_count(c);
+  if (ng > MAX_GROUPS) fz_fail("saved %zu groups", ng);
+  for (size_t i = 0; i < ng; i++) {
+    const char *g = xmppim_contact_group(c, i);
+    if (!g || !*g || strlen(g) > MAX_GROUP) fz_fail("saved group %zu of %zu bytes", i, g ? strlen(g) : 0);
+    for (size_t k = 0; k < i; k++)
+      if (strcmp(xmppim_contact_group(c, k), g) == 0) fz_fail("saved group '%s' twice", g);
+  }
+  if (pending) {
+    if (!xmppim_sub_pending_in(state))
+      fz_fail("%s keeps a request of %s in state %s, where none is pending", users[user], jid,
+              xmppim_sub_state_name(state));
+    if (strlen(pending) > PENDING_BYTES) fz_fail("kept a request of %zu bytes", strlen(pending));
+    xmppim_stanza *p = NULL;
+    if (xmppim_stanza_parse(&p, pending, strlen(pending), NULL, NULL) != 0)
+      fz_fail("kept a request that does not parse: %s", pending);
+    xmppim_jid *from = jid_or_null(xmppim_stanza_attr(p, "from"));
+    if (!is(p, "presence", NS_CLIENT) || !attr_is(p, "type", "subscribe") || !attr_is(p, "to", users[user]) || !from ||
+        strcmp(xmppim_jid_bare_string(from), jid) != 0)
+      fz_fail("kept for %s as the request of %s: %s", users[user], jid, pending);
+    xmppim_jid_free(from);
+    xmppim_stanza_free(p);
+  }
+  (void)h;
+}
+
+static void check_store(harness *h, int user) {
+  const sh_user *u = &h->shadow[user];
+  size_t count = xmppim_memory_store_contact_count(h->store, users[user]);
+  if (count != u->n) fz_fail("the memory store holds %zu contacts of %s, saves and deletes left %zu", count, users[user], u->n);
+  if (sh_items(u) > MAX_ITEMS) fz_fail("%s has %zu items, over the limit of %d", users[user], sh_items(u), MAX_ITEMS);
+  if (sh_pending(u) > PENDING_PER_USER)
+    fz_fail("%s keeps %zu requests, over the limit of %d", users[user], sh_pending(u), PENDING_PER_USER);
+}
+
+static int w_load(void *data, const char *user, xmppim_roster_loader *loader) {
+  harness *h = data;
+  int rv = h->load(h->store_data, user, loader);
+  if (user_index(user) >= 0 ? rv != 0 : rv != XMPPIM_ERR_NOT_FOUND)
+    fz_fail("loading the roster of '%s' returned %d (%s)", user, rv, xmppim_strerror(rv));
+  return rv;
+}
+
+static int w_save(void *data, const char *user, const xmppim_contact *c, const char *version) {
+  harness *h = data;
+  int u = user_index(user);
+  if (u < 0) fz_fail("saved a contact of '%s', who is not a user", user);
+  check_saved(h, u, c, version);
+  int rv = h->save(h->store_data, user, c, version);
+  if (rv == 0)
+    sh_put(&h->shadow[u], c);
+  else if (rv != XMPPIM_ERR_INTERNAL) /* the failures 'f' asks for */
+    fz_fail("the memory store's save returned %d", rv);
+  check_store(h, u);
+  return rv;
+}
+
+static int w_delete(void *data, const char *user, const char *jid, const char *version) {
+  harness *h = data;
+  int u = user_index(user);
+  if (u < 0) fz_fail("deleted a contact of '%s', who is not a user", user);
+  if (!jid || !version || !*version) fz_fail("delete without a jid or version");
+  int rv = h->del(h->store_data, user, jid, version);
+  if (rv == 0)
+    sh_remove(&h->shadow[u], jid);
+  else if (rv != XMPPIM_ERR_INTERNAL)
+    fz_fail("the memory store's delete returned %d", rv);
+  check_store(h, u);
+  return rv;
+}
+
+/* ------------------------------------------------------------ setup, actions */
+
+static void setup(harness *h) {
+  memset(h, 0, sizeof(*h));
+  if (xmppim_memory_store_new(&h->store, NULL) != 0) fz_fail("xmppim_memory_store_new");
+  for (int i = 0; i < NUSERS; i++)
+    if (xmppim_memory_store_add_user(h->store, users[i]) != 0) fz_fail("xmppim_memory_store_add_user");
+  xmppim_server_callbacks *cb;
+  if (xmppim_server_callbacks_new(&cb) != 0) fz_fail("xmppim_server_callbacks_new");
+  xmppim_memory_store_install(h->store, cb);
+  h->load = cb->load_roster;
+  h->save = cb->save_contact;
+  h->del = cb->delete_contact;
+  h->store_data = cb->store_data;
+  xmppim_server_callbacks_set_load_roster(cb, w_load);
+  xmppim_server_callbacks_set_save_contact(cb, w_save);
+  xmppim_server_callbacks_set_delete_contact(cb, w_delete);
+  xmppim_server_callbacks_set_store_data(cb, h);
+  xmppim_server_callbacks_set_deliver(cb, on_deliver);
+  xmppim_server_callbacks_set_route(cb, on_route);
+  xmppim_server_options *opt;
+  if (xmppim_server_options_new(&opt) != 0 || xmppim_server_options_set_max_roster_items(opt, MAX_ITEMS) != 0 ||
+      xmppim_server_options_set_item_limits(opt, MAX_NAME, MAX_GROUP, MAX_GROUPS) != 0 ||
+      xmppim_server_options_set_version_log(opt, VERSION_LOG) != 0 ||
+      xmppim_server_options_set_pending_limits(opt, PENDING_PER_USER, PENDING_BYTES) != 0)
+    fz_fail("server options");
+  if (xmppim_server_new(&h->srv, cb, h, opt, NULL) != 0) fz_fail("xmppim_server_new");
+  xmppim_server_callbacks_free(cb);
+  xmppim_server_options_free(opt);
+  if (xmppim_server_add_domain(h->srv, "example.com") != 0 || xmppim_server_add_domain(h->srv, "chat.example.com") != 0)
+    fz_fail("xmppim_server_add_domain");
+  for (int k = 0; k < NRES; k++) {
+    char full[64];
+    snprintf(full, sizeof(full), "%s/r%d", users[k / 3], k % 3 + 1);
+    h->slot[k] = jid_or_null(full);
+    if (!h->slot[k]) fz_fail("harness JID %s", full);
+  }
+}
+
+static void teardown(harness *h) {
+  xmppim_server_free(h->srv);
+  xmppim_memory_store_free(h->store);
+  for (int k = 0; k < NSLOTS; k++) xmppim_jid_free(h->slot[k]);
+  for (int i = 0; i < NUSERS; i++) sh_free(&h->shadow[i]);
+}
+
+static void do_bind(harness *h, int k) {
+  int rv = xmppim_server_resource_bound(h->srv, h->slot[k]);
+  int want = h->bound[k] ? XMPPIM_ERR_INVALID_ARGUMENT : 0;
+  if (rv != want)
+    fz_fail("binding %s (%s bound) returned %d (%s), expected %d", xmppim_jid_to_string(h->slot[k]),
+            h->bound[k] ? "already" : "not", rv, xmppim_strerror(rv), want);
+  if (!h->bound[k]) h->interested[k] = 0;
+  h->bound[k] = 1;
+}
+
+static void do_unbind(harness *h, int k) {
+  int rv = xmppim_server_resource_unbound(h->srv, h->slot[k]);
+  int want = h->bound[k] ? 0 : XMPPIM_ERR_NOT_FOUND;
+  if (rv != want)
+    fz_fail("unbinding %s (%s bound) returned %d (%s), expected %d", xmppim_jid_to_string(h->slot[k]),
+            h->bound[k] ? "" : "not", rv, xmppim_strerror(rv), want);
+  h->bound[k] = h->interested[k] = 0;
+}
+
+static void call_reset(harness *h) {
+  xmppim_stanza_free(h->c.result);
+  memset(&h->c, 0, sizeof(h->c));
+}
+
+/* Hands one stanza to the core as slot s (-1: remote) and checks the call. */
+static int handle(harness *h, int s, const xmppim_jid *remote, const xmppim_stanza *st) {
+  call_reset(h);
+  h->c.active = 1;
+  h->c.sender = s;
+  h->c.remote = remote;
+  h->c.request = st;
+  int rv = xmppim_server_handle_stanza(h->srv, s >= 0 ? h->slot[s] : NULL, st);
+  h->c.active = 0;
+  if (tracing())
+    fprintf(stderr, "%s -> %d: %s\n", s >= 0 ? xmppim_jid_to_string(h->slot[s]) : "remote", rv, SHOW(st));
+  const char *name = xmppim_stanza_name(st), *type = xmppim_stanza_attr(st, "type");
+  unsigned out = h->c.delivered + h->c.routed;
+  if ((s >= 0 && !h->bound[s]) || (s < 0 && !remote)) {
+    if (rv != XMPPIM_ERR_INVALID_ARGUMENT || out)
+      fz_fail("a stanza from %s returned %d and sent %u stanzas; expected -101 and none: %s",
+              s >= 0 ? "an unbound resource" : "an unusable 'from'", rv, out, SHOW(st));
+    return rv;
+  }
+  if (rv != 0 && rv != 1)
+    fz_fail("xmppim_server_handle_stanza() returned %d (%s) for %s: %s", rv, xmppim_strerror(rv),
+            s >= 0 ? xmppim_jid_to_string(h->slot[s]) : "a remote server", SHOW(st));
+  if (rv == 0 && strcmp(name, "presence") != 0 && out)
+    fz_fail("a stanza that is not the core's business (0) made it send %u stanzas: %s", out, SHOW(st));
+  if (s < 0) {
+    xmppim_jid *to = jid_or_null(xmppim_stanza_attr(st, "to"));
+    if (to && !xmppim_server_is_local(h->srv, xmppim_jid_domain(to)) && (rv != 0 || out))
+      fz_fail("a remote stanza for another domain returned %d and sent %u stanzas: %s", rv, out, SHOW(st));
+    xmppim_jid_free(to);
+  }
+  int iq = strcmp(name, "iq") == 0;
+  int request = iq && type && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+  if (request && rv == 1 && (h->c.answers != 1 || h->c.answers_other_id))
+    fz_fail("an iq %s the core handled got %u answers (%u with another id): %s", type, h->c.answers,
+            h->c.answers_other_id, SHOW(st));
+  if (!request && iq && h->c.answers) fz_fail("an iq %s got an answer: %s", type ? type : "(no type)", SHOW(st));
+  if (s >= 0 && request && h->c.results_to_sender && xmppim_stanza_find_child(st, "query", XMPPIM_NS_ROSTER)) {
+    int user = s == SLOT_CHECK ? user_index(xmppim_jid_bare_string(h->slot[s])) : s / 3;
+    if (strcmp(type, "get") == 0) {
+      const xmppim_stanza *q = xmppim_stanza_find_child(h->c.result, "query", XMPPIM_NS_ROSTER);
+      if (q) check_full_roster(h, q, user, "roster result");
+      else if (child_count(h->c.result)) fz_fail("roster result with other content: %s", SHOW(h->c.result));
+    } else {
+      for (int j = 0; j < NSLOTS; j++) {
+        int same = j == SLOT_CHECK ? s == SLOT_CHECK : j / 3 == user;
+        if (same && h->bound[j] && h->interested[j] && !h->c.pushes[j])
+          fz_fail("a roster set succeeded without a push to %s (R2.3.2-c): %s", xmppim_jid_to_string(h->slot[j]),
+                  SHOW(st));
+      }
+    }
+  }
+  return rv;
+}
+
+static int is_subscription(const xmppim_stanza *st) {
+  return strcmp(xmppim_stanza_name(st), "presence") == 0 && xmppim_sub_stanza_from_type(xmppim_stanza_attr(st, "type")) >= 0;
+}
+
+/* Stamps the stanza as the host would and hands it over. */
+static void feed_one(harness *h, int s, xmppim_stanza *st) {
+  if (s < NRES) {
+    const char *from = is_subscription(st) ? xmppim_jid_bare_string(h->slot[s]) : xmppim_jid_to_string(h->slot[s]);
+    if (xmppim_stanza_set_attr(st, "from", from) != 0) fz_fail("stamping 'from'");
+    handle(h, s, NULL, st);
+    return;
+  }
+  xmppim_jid *to = jid_or_null(xmppim_stanza_attr(st, "to"));
+  if (!to) return; /* no usable 'to': refused on the server-to-server stream */
+  xmppim_jid_free(to);
+  const char *from_s = xmppim_stanza_attr(st, "from");
+  xmppim_jid *from = NULL;
+  if (from_s && xmppim_jid_new(&from, from_s, strlen(from_s), NULL) != 0) {
+    handle(h, -1, NULL, st); /* a 'from' that is no JID */
+    return;
+  }
+  if (!from || xmppim_server_is_local(h->srv, xmppim_jid_domain(from))) {
+    xmppim_jid_free(from);
+    from = jid_or_null(REMOTE_DEFAULT);
+    if (xmppim_stanza_set_attr(st, "from", REMOTE_DEFAULT) != 0) fz_fail("stamping 'from'");
+  }
+  handle(h, -1, from, st);
+  xmppim_jid_free(from);
+}
+
+static void feed(harness *h, int s, const uint8_t *xml, size_t len) {
+  static const char open[] = "<w xmlns='jabber:client'>", close[] = "</w>";
+  fz_buf b = {0};
+  fz_buf_add(&b, open, strlen(open));
+  fz_buf_add(&b, xml, len);
+  fz_buf_add(&b, close, strlen(close));
+  xmppim_stanza *w = NULL;
+  if (xmppim_stanza_parse(&w, b.data, b.len, NULL, NULL) == 0) {
+    int n = 0;
+    for (xmppim_stanza *e = xmppim_stanza_first_child(w); e && n < MAX_STANZAS_PER_RECORD;
+         e = xmppim_stanza_next_sibling(e), n++) {
+      if (!(is(e, "iq", NS_CLIENT) || is(e, "message", NS_CLIENT) || is(e, "presence", NS_CLIENT))) continue;
+      xmppim_stanza *st;
+      if (xmppim_stanza_copy(&st, e, NULL) != 0) fz_fail("harness out of memory");
+      feed_one(h, s, st);
+      xmppim_stanza_free(st);
+    }
+  }
+  xmppim_stanza_free(w);
+  fz_buf_free(&b);
+}
+
+static void run_record(harness *h, const uint8_t *rec, size_t len) {
+  if (len == 0) return;
+  int arg = len > 1 ? (uint8_t)(rec[1] - '0') % 10 : 0;
+  switch (rec[0] % 8) {
+  case 'b' % 8:
+    do_bind(h, arg % NRES);
+    break;
+  case 'u' % 8:
+    do_unbind(h, arg % NRES);
+    break;
+  case 'f' % 8:
+    xmppim_memory_store_fail_next(h->store, (unsigned)arg % 4);
+    break;
+  default:
+    if (len > 2) feed(h, arg, rec + 2, len - 2);
+    break;
+  }
+}
+
+/* ------------------------------------------------------------ final checks */
+
+static void capture_clear(harness *h) {
+  for (size_t i = 0; i < h->ncaptured; i++) xmppim_stanza_free(h->captured[i]);
+  h->ncaptured = 0;
+}
+
+static xmppim_stanza *parse_str(const char *xml) {
+  xmppim_stanza *st = NULL;
+  if (xmppim_stanza_parse(&st, xml, strlen(xml), NULL, NULL) != 0) fz_fail("harness stanza does not parse: %s", xml);
+  return st;
+}
+
+/* A roster get from slot s; returns the copy of the result (caller frees). */
+static xmppim_stanza *roster_get(harness *h, int s, const char *ver, const char *id) {
+  char xml[256];
+  if (ver)
+    snprintf(xml, sizeof(xml), "<iq xmlns='jabber:client' type='get' id='%s'><query xmlns='jabber:iq:roster' ver='%s'/></iq>",
+             id, ver);
+  else
+    snprintf(xml, sizeof(xml), "<iq xmlns='jabber:client' type='get' id='%s'><query xmlns='jabber:iq:roster'/></iq>", id);
+  xmppim_stanza *st = parse_str(xml);
+  if (xmppim_stanza_set_attr(st, "from", xmppim_jid_to_string(h->slot[s])) != 0) fz_fail("stamping 'from'");
+  int rv = handle(h, s, NULL, st);
+  if (rv != 1 || !h->c.result) fz_fail("roster get %s: returned %d, %u results", id, rv, h->c.results_to_sender);
+  xmppim_stanza_free(st);
+  xmppim_stanza *res = h->c.result;
+  h->c.result = NULL;
+  return res;
+}
+
+static void final_check_user(harness *h, int user) {
+  char full[64];
+  snprintf(full, sizeof(full), "%s/check", users[user]);
+  xmppim_jid_free(h->slot[SLOT_CHECK]);
+  h->slot[SLOT_CHECK] = jid_or_null(full);
+  do_bind(h, SLOT_CHECK);
+  const char *stored = xmppim_memory_store_version(h->store, users[user]);
+
+  /* The roster as reloaded from the store. */
+  xmppim_stanza *res = roster_get(h, SLOT_CHECK, NULL, "final-1");
+  const xmppim_stanza *q = xmppim_stanza_find_child(res, "query", XMPPIM_NS_ROSTER);
+  if (!q) fz_fail("final roster get: a result without the roster: %s", SHOW(res));
+  const char *ver = xmppim_stanza_attr(q, "ver");
+  if (stored && !str_eq(ver, stored)) fz_fail("reloaded roster of %s has ver '%s', the store '%s'", users[user], ver, stored);
+  char *ver_copy = xstrdup(ver);
+  xmppim_stanza_free(res);
+
+  /* R2.6.3-a: the same version again is an empty result and no pushes. */
+  h->capture = 1;
+  res = roster_get(h, SLOT_CHECK, ver_copy, "final-2");
+  if (child_count(res) || h->ncaptured != 1)
+    fz_fail("versioned get with the current version '%s': %zu stanzas, result %s", ver_copy, h->ncaptured, SHOW(res));
+  xmppim_stanza_free(res);
+  free(ver_copy);
+  capture_clear(h);
+
+  /* R3.1.3-l: initial presence brings each kept request, once, as kept. */
+  xmppim_stanza *p = parse_str("<presence xmlns='jabber:client'/>");
+  if (xmppim_stanza_set_attr(p, "from", full) != 0) fz_fail("stamping 'from'");
+  int rv = handle(h, SLOT_CHECK, NULL, p);
+  xmppim_stanza_free(p);
+  const sh_user *u = &h->shadow[user];
+  if (rv != 0 || h->ncaptured != sh_pending(u))
+    fz_fail("initial presence of %s returned %d and brought %zu stanzas for %zu kept requests", full, rv, h->ncaptured,
+            sh_pending(u));
+  for (size_t i = 0; i < h->ncaptured; i++) {
+    const xmppim_stanza *st = h->captured[i];
+    xmppim_jid *from = jid_or_null(xmppim_stanza_attr(st, "from"));
+    const sh_contact *c = from ? sh_find(u, xmppim_jid_bare_string(from)) : NULL;
+    xmppim_jid_free(from);
+    if (!c || !c->pending) fz_fail("redelivered to %s a request nobody keeps: %s", full, SHOW(st));
+    for (size_t k = 0; k < i; k++)
+      if (xmppim_stanza_equal(h->captured[k], st)) fz_fail("redelivered twice: %s", SHOW(st));
+    xmppim_stanza *kept = parse_str(c->pending);
+    if (!xmppim_stanza_equal(kept, st))
+      fz_fail("redelivered %s, but kept %s", SHOW(st), c->pending);
+    xmppim_stanza_free(kept);
+  }
+  capture_clear(h);
+  h->capture = 0;
+  do_unbind(h, SLOT_CHECK);
+}
+
+static void final_check(harness *h) {
+  xmppim_memory_store_fail_next(h->store, 0);
+  /* The rosters in memory, as the resources still bound see them. */
+  for (int user = 0; user < NUSERS; user++)
+    for (int k = user * 3; k < user * 3 + 3; k++)
+      if (h->bound[k]) {
+        xmppim_stanza_free(roster_get(h, k, NULL, "final-0"));
+        break;
+      }
+  for (int k = 0; k < NRES; k++)
+    if (h->bound[k]) do_unbind(h, k);
+  for (int user = 0; user < NUSERS; user++) {
+    check_store(h, user);
+    final_check_user(h, user);
+  }
+  call_reset(h);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  harness *h = calloc(1, sizeof(*h));
+  if (!h) fz_fail("harness out of memory");
+  setup(h);
+  size_t pos = 0;
+  for (unsigned records = 0; pos < size && records < MAX_RECORDS; records++) {
+    size_t end = pos;
+    while (end < size && data[end] != '\n') end++;
+    run_record(h, data + pos, end - pos);
+    pos = end + 1;
+  }
+  final_check(h);
+  teardown(h);
+  free(h);
+  return 0;
+}
