@@ -20,5 +20,6 @@
 #include <xmppim/roster.h>
 #include <xmppim/server.h>
 #include <xmppim/memory_store.h>
+#include <xmppim/delivery.h>
 
 #endif /* XMPPIM_H */
