@@ -29,7 +29,8 @@ XMPPIM_EXTERN void xmppim_memory_store_free(xmppim_memory_store *st);
 /** Creates an account with an empty roster. @return 0, #XMPPIM_ERR_INVALID_ARGUMENT
  * (not a bare JID with a localpart, or it exists) or #XMPPIM_ERR_NOMEM. */
 XMPPIM_EXTERN int xmppim_memory_store_add_user(xmppim_memory_store *st, const char *user);
-/** Sets the three store callbacks and the store data of @p cb to this store. */
+/** Sets the store callbacks (roster and offline messages) and the store
+ * data of @p cb to this store. */
 XMPPIM_EXTERN void xmppim_memory_store_install(xmppim_memory_store *st,
                                               xmppim_server_callbacks *cb);
 /** @return how many contacts (items and pending requests) the store holds for
@@ -39,6 +40,11 @@ XMPPIM_EXTERN size_t xmppim_memory_store_contact_count(const xmppim_memory_store
 /** @return the stored version of @p user's roster, or NULL. */
 XMPPIM_EXTERN const char *xmppim_memory_store_version(const xmppim_memory_store *st,
                                                       const char *user);
+/** How many offline messages it keeps per user (default 100; 0 keeps none,
+ * so that senders get service-unavailable). */
+XMPPIM_EXTERN void xmppim_memory_store_set_offline_limit(xmppim_memory_store *st, size_t per_user);
+/** @return how many offline messages it holds for @p user. */
+XMPPIM_EXTERN size_t xmppim_memory_store_offline_count(const xmppim_memory_store *st, const char *user);
 /** Makes the next @p n save or delete calls fail (tests of store failures). */
 XMPPIM_EXTERN void xmppim_memory_store_fail_next(xmppim_memory_store *st, unsigned n);
 

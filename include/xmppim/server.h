@@ -96,6 +96,29 @@ typedef int (*xmppim_store_save_contact_cb)(void *store_data, const char *user,
 typedef int (*xmppim_store_delete_contact_cb)(void *store_data, const char *user,
                                               const char *jid, const char *version);
 
+/** Called by the offline_take store callback once per kept message, oldest
+ * first; @return 0 (the store may then forget the message) or an error. */
+typedef int (*xmppim_offline_message_cb)(void *ctx, const xmppim_stanza *message);
+
+/**
+ * Keeps a message for @p user, who has no resource to take it (RFC 6121
+ * section 8.5.2.2.1, offline storage as XEP-0160 describes). The store
+ * decides how many it keeps; stamping the time it arrived (XEP-0203
+ * `<delay/>`) is its business too, since the core reads no clock.
+ * @return 0 when kept; any negative value when not (full, failing): the
+ * sender then gets service-unavailable, so nothing is lost silently.
+ */
+typedef int (*xmppim_store_offline_put_cb)(void *store_data, const char *user, const xmppim_stanza *message);
+
+/**
+ * Hands back @p user's kept messages when a resource comes online with a
+ * non-negative priority: call @p deliver for each, oldest first, and forget
+ * each one it accepted (returned 0).
+ * @return 0, or a negative value (the messages stay kept).
+ */
+typedef int (*xmppim_store_offline_take_cb)(void *store_data, const char *user, xmppim_offline_message_cb deliver,
+                                            void *ctx);
+
 /**
  * Hands a stanza to a connected local resource (@p to is a full JID the host
  * announced with xmppim_server_resource_bound()). The stanza is borrowed:
@@ -139,6 +162,12 @@ XMPPIM_EXTERN void xmppim_server_callbacks_set_deliver(xmppim_server_callbacks *
  * #xmppim_memory_store can be plugged in). */
 XMPPIM_EXTERN void xmppim_server_callbacks_set_store_data(xmppim_server_callbacks *cb,
                                                          void *store_data);
+/** Optional: offline messages. Without them (or with only one of the two)
+ * a message for a user with no resource to take it is answered with
+ * service-unavailable (RFC 6121 section 8.5.2.2.1). */
+XMPPIM_EXTERN void xmppim_server_callbacks_set_offline(xmppim_server_callbacks *cb,
+                                                      xmppim_store_offline_put_cb put,
+                                                      xmppim_store_offline_take_cb take);
 /** Optional: without it every remote domain is unreachable. */
 XMPPIM_EXTERN void xmppim_server_callbacks_set_route(xmppim_server_callbacks *cb,
                                                     xmppim_server_route_cb fn);
@@ -163,6 +192,11 @@ XMPPIM_EXTERN int xmppim_server_options_set_item_limits(xmppim_server_options *o
  * (default 256, at most 65536; 0 disables deltas: a stale client gets the
  * full roster). @return 0 or #XMPPIM_ERR_INVALID_ARGUMENT. */
 XMPPIM_EXTERN int xmppim_server_options_set_version_log(xmppim_server_options *opts, size_t n);
+/** Normal messages to a bare JID go to every available resource with a
+ * non-negative priority, not only the most available (RFC 6121
+ * R8.5.2.1.1-c allows both; default off). @return 0 or
+ * #XMPPIM_ERR_INVALID_ARGUMENT. */
+XMPPIM_EXTERN int xmppim_server_options_set_normal_to_all(xmppim_server_options *opts, int on);
 /**
  * Pre-approval (RFC 6121 section 3.4; default on). When on, the host adds
  * `<sub xmlns='urn:xmpp:features:pre-approval'/>` to the stream features
@@ -246,9 +280,18 @@ XMPPIM_EXTERN int xmppim_server_resource_unbound(xmppim_server *srv, const xmppi
  * stanza from a remote server (whose 'from' the host has verified). A
  * stanza in jabber:server (read from a server-to-server stream) is taken
  * as if it were in jabber:client.
+ * Messages and IQs for local users follow RFC 6121 section 8
+ * (xmppim_delivery_decide()): delivered, kept offline, or answered with an
+ * error; an IQ get or set for a bare JID that the core does not answer
+ * itself (only the roster) gets service-unavailable. A host with
+ * extensions of its own (vCard, private storage, disco) takes those
+ * stanzas before it calls this.
+ *
  * @return 1 when the core handled the stanza (it may have answered with an
- * error); 0 when the stanza is not the core's business (an IQ for another
- * namespace, a message...) and the host handles it; a negative error:
+ * error); 0 when the stanza is the server's own business, which the host
+ * answers: one addressed to the domain itself, or an IQ from a client with
+ * no 'to' other than the roster (RFC 6120 10.3, RFC 6121 R8.2-a, R8.4-a);
+ * a negative error:
  * #XMPPIM_ERR_INVALID_ARGUMENT (no usable 'from', or @p sender is not a
  * bound resource), #XMPPIM_ERR_INVALID_STATE (called from a callback),
  * #XMPPIM_ERR_NOMEM.

@@ -15,12 +15,15 @@ typedef struct mem_user {
   size_t bare_len;
   char *version; /* NULL until the first change */
   xmppim_map contacts; /* jid -> xmppim_contact* (copies) */
+  char **offline;      /* kept messages, serialized, oldest first */
+  size_t noffline;
 } mem_user;
 
 struct xmppim_memory_store {
   xmppim_mem mem;
   xmppim_map users;
   unsigned fail_next;
+  size_t offline_limit;
 };
 
 int xmppim_memory_store_new(xmppim_memory_store **out, const xmppim_mem *mem) {
@@ -29,6 +32,7 @@ int xmppim_memory_store_new(xmppim_memory_store **out, const xmppim_mem *mem) {
   xmppim_memory_store *st = xmppim_mem_calloc(m, 1, sizeof(*st));
   if (!st) return XMPPIM_ERR_NOMEM;
   st->mem = *m;
+  st->offline_limit = 100;
   xmppim_map_init(&st->users, &st->mem);
   *out = st;
   return 0;
@@ -41,6 +45,8 @@ static void user_free(xmppim_memory_store *st, mem_user *u) {
   void *value;
   while (xmppim_map_next(&u->contacts, &it, &key, &len, &value)) im_contact_free(&st->mem, value);
   xmppim_map_free(&u->contacts);
+  for (size_t i = 0; i < u->noffline; i++) xmppim_mem_free(&st->mem, u->offline[i]);
+  xmppim_mem_free(&st->mem, u->offline);
   xmppim_mem_free(&st->mem, u->version);
   xmppim_mem_free(&st->mem, u->bare);
   xmppim_mem_free(&st->mem, u);
@@ -148,11 +154,65 @@ static int delete_contact(void *data, const char *user, const char *jid, const c
   return 0;
 }
 
+static int offline_put(void *data, const char *user, const xmppim_stanza *message) {
+  xmppim_memory_store *st = data;
+  mem_user *u = find_user(st, user);
+  if (!u) return XMPPIM_ERR_NOT_FOUND;
+  if (u->noffline >= st->offline_limit) return XMPPIM_ERR_LIMIT;
+  size_t need = 0;
+  if (xmppim_stanza_serialize(message, NULL, NULL, 0, &need) != XMPPIM_ERR_BUFFER_TOO_SMALL)
+    return XMPPIM_ERR_INTERNAL;
+  char *xml = xmppim_mem_malloc(&st->mem, need + 1);
+  char **v = xml ? xmppim_mem_realloc(&st->mem, u->offline, (u->noffline + 1) * sizeof(*v)) : NULL;
+  if (!v) {
+    xmppim_mem_free(&st->mem, xml);
+    return XMPPIM_ERR_NOMEM;
+  }
+  u->offline = v;
+  if (xmppim_stanza_serialize(message, NULL, xml, need + 1, &need) != 0) {
+    xmppim_mem_free(&st->mem, xml);
+    return XMPPIM_ERR_INTERNAL;
+  }
+  u->offline[u->noffline++] = xml;
+  return 0;
+}
+
+static int offline_take(void *data, const char *user, xmppim_offline_message_cb deliver, void *ctx) {
+  xmppim_memory_store *st = data;
+  mem_user *u = find_user(st, user);
+  if (!u) return XMPPIM_ERR_NOT_FOUND;
+  size_t done = 0;
+  int rv = 0;
+  while (done < u->noffline && rv == 0) {
+    xmppim_stanza *m;
+    rv = xmppim_stanza_parse(&m, u->offline[done], strlen(u->offline[done]), &st->mem, NULL);
+    if (rv == 0) {
+      rv = deliver(ctx, m);
+      xmppim_stanza_free(m);
+    }
+    if (rv == 0) xmppim_mem_free(&st->mem, u->offline[done++]);
+  }
+  /* What was not taken stays, in order. */
+  memmove(u->offline, u->offline + done, (u->noffline - done) * sizeof(*u->offline));
+  u->noffline -= done;
+  return rv;
+}
+
 void xmppim_memory_store_install(xmppim_memory_store *st, xmppim_server_callbacks *cb) {
   xmppim_server_callbacks_set_load_roster(cb, load_roster);
   xmppim_server_callbacks_set_save_contact(cb, save_contact);
   xmppim_server_callbacks_set_delete_contact(cb, delete_contact);
+  xmppim_server_callbacks_set_offline(cb, offline_put, offline_take);
   xmppim_server_callbacks_set_store_data(cb, st);
+}
+
+void xmppim_memory_store_set_offline_limit(xmppim_memory_store *st, size_t per_user) {
+  if (st) st->offline_limit = per_user;
+}
+
+size_t xmppim_memory_store_offline_count(const xmppim_memory_store *st, const char *user) {
+  const mem_user *u = st && user ? find_user(st, user) : NULL;
+  return u ? u->noffline : 0;
 }
 
 size_t xmppim_memory_store_contact_count(const xmppim_memory_store *st, const char *user) {

@@ -41,6 +41,13 @@ void xmppim_server_callbacks_set_deliver(xmppim_server_callbacks *cb, xmppim_ser
 void xmppim_server_callbacks_set_route(xmppim_server_callbacks *cb, xmppim_server_route_cb fn) {
   if (cb) cb->route = fn;
 }
+void xmppim_server_callbacks_set_offline(xmppim_server_callbacks *cb, xmppim_store_offline_put_cb put,
+                                         xmppim_store_offline_take_cb take) {
+  if (!cb) return;
+  /* Both or neither: a store that keeps messages must give them back. */
+  cb->offline_put = put && take ? put : NULL;
+  cb->offline_take = put && take ? take : NULL;
+}
 
 static void options_default(struct xmppim_server_options *o) {
   o->max_items = 10000;
@@ -78,6 +85,11 @@ int xmppim_server_options_set_item_limits(xmppim_server_options *opts, size_t ma
 int xmppim_server_options_set_version_log(xmppim_server_options *opts, size_t n) {
   if (!opts || n > 65536) return XMPPIM_ERR_INVALID_ARGUMENT;
   opts->version_log = n;
+  return 0;
+}
+int xmppim_server_options_set_normal_to_all(xmppim_server_options *opts, int on) {
+  if (!opts) return XMPPIM_ERR_INVALID_ARGUMENT;
+  opts->normal_to_all = on ? 1 : 0;
   return 0;
 }
 int xmppim_server_options_set_preapproval(xmppim_server_options *opts, int on) {
@@ -462,6 +474,7 @@ static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_st
   }
   if (strcmp(name, "iq") == 0) {
     rv = im_roster_iq(srv, st, from, to, from_client);
+    int push_answer = 0;
     if (rv == 0 && from_client &&
         (!to || (xmppim_jid_is_bare(to) && (xmppim_jid_bare_equal(to, from) ||
                                            (!xmppim_jid_local(to) && xmppim_server_is_local(srv, xmppim_jid_domain(to))))))) {
@@ -469,8 +482,13 @@ static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_st
       const char *type = xmppim_stanza_attr(st, "type"), *id = xmppim_stanza_attr(st, "id");
       if (type && id && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) &&
           strncmp(id, IM_PUSH_ID_PREFIX, strlen(IM_PUSH_ID_PREFIX)) == 0)
-        rv = 1;
+        push_answer = 1;
     }
+    if (rv == 0) rv = push_answer ? 1 : im_message_or_iq(srv, st, from, to, from_client);
+    goto out;
+  }
+  if (strcmp(name, "message") == 0) {
+    rv = im_message_or_iq(srv, st, from, to, from_client);
     goto out;
   }
   if (strcmp(name, "presence") != 0) {

@@ -19,6 +19,8 @@ struct xmppim_server_callbacks {
   xmppim_store_save_contact_cb save_contact;
   xmppim_store_delete_contact_cb delete_contact;
   void *store_data;
+  xmppim_store_offline_put_cb offline_put;
+  xmppim_store_offline_take_cb offline_take;
   xmppim_server_deliver_cb deliver;
   xmppim_server_route_cb route;
 };
@@ -29,6 +31,7 @@ struct xmppim_server_options {
   size_t version_log;
   int preapproval;
   size_t pending_per_user, pending_bytes;
+  int normal_to_all;
 };
 
 typedef struct im_resource {
@@ -120,6 +123,17 @@ int im_presence(xmppim_server *srv, im_user *u, im_resource *res, const xmppim_s
 /* A resource is going away: its unavailable presence, generated if need be. */
 void im_presence_resource_gone(xmppim_server *srv, im_user *u, im_resource *r);
 void im_presence_clear_directed(xmppim_server *srv, im_resource *r);
+
+/* Whether the resource sent `who` directed presence in this session (by
+ * full or bare JID). */
+int im_presence_sent_directed(const im_resource *r, const xmppim_jid *who);
+
+/* Messages and IQs (server_delivery.c). 1 handled, 0 the host's (to the
+ * domain, or no 'to'), or an error. */
+int im_message_or_iq(xmppim_server *srv, const xmppim_stanza *st, const xmppim_jid *from, const xmppim_jid *to,
+                     int from_client);
+/* Initial presence with a non-negative priority: the kept messages. */
+void im_offline_flush(xmppim_server *srv, im_user *u, im_resource *res);
 
 /* Initial presence of a resource: redeliver the kept requests (R3.1.3-l). */
 void im_sub_redeliver(xmppim_server *srv, im_user *u, im_resource *res);

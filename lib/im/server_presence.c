@@ -23,13 +23,20 @@ static ptype presence_type(const xmppim_stanza *st) {
 
 /* Children of the content namespace a broadcast must get right: one show
  * of four values (R4.7.2.1-b/c), one integer priority in -128..127
- * (R4.7.2.3-b/c). 0 with the priority (0 when absent, R4.7.2.3-d), or -1. */
+ * (R4.7.2.3-b/c), neither with attributes or child elements (R4.7.2.1-b,
+ * R4.7.2.3-c). 0 with the priority (0 when absent, R4.7.2.3-d), or -1. */
 static int check_availability(const xmppim_stanza *st, int *priority) {
   int shows = 0, priorities = 0;
   *priority = 0;
   for (xmppim_stanza *c = xmppim_stanza_first_child(st); c; c = xmppim_stanza_next_sibling(c)) {
     const char *ns = xmppim_stanza_ns(c), *name = xmppim_stanza_name(c);
     if (!ns || strcmp(ns, "jabber:client") != 0) continue;
+    /* xmppim_stanza_text() skips child elements: without this check
+     * <show>away<b/></show> passed as "away" (found by the R4.7.2.1-b and
+     * R4.7.2.3-c conformance tests). */
+    if ((strcmp(name, "show") == 0 || strcmp(name, "priority") == 0) &&
+        (xmppim_stanza_first_child(c) || xmppim_stanza_attr_at(c, 0, NULL, NULL, NULL) == 0))
+      return -1;
     if (strcmp(name, "show") == 0) {
       const char *v = xmppim_stanza_text(c);
       if (++shows > 1 || (strcmp(v, "away") != 0 && strcmp(v, "chat") != 0 && strcmp(v, "dnd") != 0 &&
@@ -152,13 +159,16 @@ static void go_unavailable(xmppim_server *srv, im_user *u, im_resource *r, const
      * presence an end too (rule 3, R4.6.3-g). */
     if (r->available) broadcast(srv, u, r, st, own == NULL);
     for (size_t i = 0; i < r->ndirected; i++) {
-      /* Subscribers got it from the broadcast already (R4.6.1-a). */
+      /* Subscribers got it from the broadcast already (R4.6.1-a), when
+       * there was one: a subscriber given directed presence under rule 3
+       * had no broadcast to end and is owed the unavailable here (found by
+       * the R4.6.3-g conformance test: it got none). */
       const char *to = r->directed[i];
       xmppim_jid *j;
       if (xmppim_jid_new(&j, to, strlen(to), &srv->mem) != 0) continue;
       const xmppim_contact *c = im_roster_get(&u->roster, xmppim_jid_bare_string(j));
       xmppim_jid_free(j);
-      if (c && xmppim_sub_is_from(c->state)) continue;
+      if (r->available && c && xmppim_sub_is_from(c->state)) continue;
       send_and_free(srv, readdress(srv, st, fj, to));
     }
   }
@@ -232,6 +242,7 @@ static int outbound_broadcast(xmppim_server *srv, im_user *u, im_resource *res, 
   if (initial) {
     probe_contacts(srv, u, res);
     im_sub_redeliver(srv, u, res); /* R3.1.3-l */
+    im_offline_flush(srv, u, res);
   }
   return 1;
 }
@@ -260,9 +271,8 @@ static int outbound_directed(xmppim_server *srv, im_user *u, im_resource *res, c
 
 /* ---- probes (R4.3.2, R4.6.6) ---- */
 
-static int sent_directed_to(const im_resource *r, const xmppim_jid *prober) {
-  return directed_index(r, xmppim_jid_to_string(prober)) >= 0 ||
-         directed_index(r, xmppim_jid_bare_string(prober)) >= 0;
+int im_presence_sent_directed(const im_resource *r, const xmppim_jid *who) {
+  return directed_index(r, xmppim_jid_to_string(who)) >= 0 || directed_index(r, xmppim_jid_bare_string(who)) >= 0;
 }
 
 static int inbound_probe(xmppim_server *srv, const xmppim_stanza *st, const xmppim_jid *from, const xmppim_jid *to) {
@@ -284,7 +294,7 @@ static int inbound_probe(xmppim_server *srv, const xmppim_stanza *st, const xmpp
     int any = 0;
     for (size_t i = 0; i < u->nres; i++) {
       im_resource *r = u->res[i];
-      if ((asked && strcmp(xmppim_jid_resource(r->jid), asked) != 0) || !sent_directed_to(r, from)) continue;
+      if ((asked && strcmp(xmppim_jid_resource(r->jid), asked) != 0) || !im_presence_sent_directed(r, from)) continue;
       any = 1;
       send_and_free(srv, bare_presence(srv, r->available ? NULL : "unavailable", xmppim_jid_to_string(r->jid),
                                        xmppim_jid_to_string(from), id));
@@ -375,8 +385,18 @@ int im_presence(xmppim_server *srv, im_user *u, im_resource *res, const xmppim_s
       if (r) im_deliver(srv, r->jid, st);
       return 1;
     }
+    case P_BAD: {
+      /* R4.7.1-d: bad-request back to the sender, as for a local client
+       * (the conformance test found it dropped without an answer). An
+       * error is never answered, so two servers cannot loop on this. */
+      xmppim_stanza *reply;
+      if (xmppim_stanza_error_reply(&reply, st, xmppim_stanza_condition_usual_type(XMPPIM_STANZA_COND_BAD_REQUEST),
+                                    XMPPIM_STANZA_COND_BAD_REQUEST, "unknown presence type", "en", &srv->mem) == 0)
+        send_and_free(srv, reply);
+      return 1;
+    }
     default:
-      return 1; /* R4.7.1-d: nothing sensible to answer a remote server with */
+      return 1;
   }
 }
 
