@@ -21,5 +21,6 @@
 #include <xmppim/server.h>
 #include <xmppim/memory_store.h>
 #include <xmppim/delivery.h>
+#include <xmppim/presence.h>
 
 #endif /* XMPPIM_H */
