@@ -21,6 +21,8 @@
 #include <xmppim/server.h>
 #include <xmppim/memory_store.h>
 #include <xmppim/delivery.h>
+#include <xmppim/message.h>
+#include <xmppim/chat.h>
 #include <xmppim/presence.h>
 
 #endif /* XMPPIM_H */
