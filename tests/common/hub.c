@@ -18,16 +18,20 @@ static hub_client *client_of(hub *h, xmppim_session *s) {
   return NULL;
 }
 
-static void log_stanza(hub_client *c, const xmppim_stanza *st) {
-  size_t room = sizeof(c->log) - c->log_len;
+static void log_into(char *log, size_t cap, size_t *len, const char *who, const xmppim_stanza *st) {
+  size_t room = cap - *len;
   size_t need = 0;
-  if (room < 2 || xmppim_stanza_serialize(st, "jabber:client", c->log + c->log_len, room - 1, &need) != 0) {
-    fprintf(stderr, "hub: log of %s full\n", c->jid);
+  if (room < 2 || xmppim_stanza_serialize(st, "jabber:client", log + *len, room - 1, &need) != 0) {
+    fprintf(stderr, "hub: log of %s full\n", who);
     abort();
   }
-  c->log_len += need;
-  c->log[c->log_len++] = '\n';
-  c->log[c->log_len] = '\0';
+  *len += need;
+  log[(*len)++] = '\n';
+  log[*len] = '\0';
+}
+
+static void log_stanza(hub_client *c, const xmppim_stanza *st) {
+  log_into(c->log, sizeof(c->log), &c->log_len, c->jid, st);
 }
 
 /* ---- the client side ---- */
@@ -87,7 +91,10 @@ static int deliver(xmppim_server *srv, const xmppim_jid *to, const xmppim_stanza
   hub *h = ud;
   for (size_t i = 0; i < h->n; i++) {
     hub_client *c = h->clients[i];
-    if (!c->gone && c->bound && strcmp(c->jid, xmppim_jid_to_string(to)) == 0) return xmppim_session_send(c->s, st);
+    if (!c->gone && c->bound && strcmp(c->jid, xmppim_jid_to_string(to)) == 0) {
+      log_into(c->slog, sizeof(c->slog), &c->slog_len, c->jid, st);
+      return xmppim_session_send(c->s, st);
+    }
   }
   fprintf(stderr, "hub: deliver to unknown %s\n", xmppim_jid_to_string(to));
   abort();
@@ -246,11 +253,31 @@ void hub_disconnect(hub *h, hub_client *c) {
 void hub_clear_log(hub_client *c) {
   c->log_len = 0;
   c->log[0] = '\0';
+  c->slog_len = 0;
+  c->slog[0] = '\0';
 }
 
+static int count_lines(const char *log, va_list ap0);
+
 int hub_count(const hub_client *c, ...) {
+  va_list ap;
+  va_start(ap, c);
+  int n = count_lines(c->log, ap);
+  va_end(ap);
+  return n;
+}
+
+int hub_count_server(const hub_client *c, ...) {
+  va_list ap;
+  va_start(ap, c);
+  int n = count_lines(c->slog, ap);
+  va_end(ap);
+  return n;
+}
+
+static int count_lines(const char *log, va_list ap0) {
   int count = 0;
-  const char *line = c->log;
+  const char *line = log;
   while (*line) {
     const char *end = strchr(line, '\n');
     size_t len = end ? (size_t)(end - line) : strlen(line);
@@ -259,7 +286,7 @@ int hub_count(const hub_client *c, ...) {
     memcpy(buf, line, len);
     buf[len] = '\0';
     va_list ap;
-    va_start(ap, c);
+    va_copy(ap, ap0);
     int all = 1;
     for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
       if (!strstr(buf, s)) all = 0;

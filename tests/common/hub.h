@@ -24,8 +24,11 @@ typedef struct hub_client {
   xmppim_roster *roster;
   int ready, bound, gone;
   char jid[128]; /* full JID once bound */
-  char log[65536];
+  char log[65536]; /* what the client session delivered to the app */
   size_t log_len;
+  char slog[65536]; /* what the server core handed to this resource (IQ
+                     * answers included, which the client session keeps) */
+  size_t slog_len;
   int pushes; /* roster pushes received */
   int roster_done;
 } hub_client;
@@ -60,6 +63,8 @@ void hub_clear_log(hub_client *c);
 /* Number of lines of the log containing all of the given substrings (a
  * NULL-terminated list). */
 int hub_count(const hub_client *c, ...);
+/* The same over what the server core handed to the client's resource. */
+int hub_count_server(const hub_client *c, ...);
 void hub_free(hub *h);
 
 #endif
