@@ -471,6 +471,18 @@ static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_st
       rv = XMPPIM_ERR_INVALID_ARGUMENT; /* not a bound resource */
       goto out;
     }
+    if (to_s && !to) {
+      /* A 'to' that is no JID names nobody, the server least of all (fuzz
+       * finding: such presence was taken for a broadcast and made the
+       * resource available; a message went to the sender's own account, a
+       * roster IQ to its roster). jid-malformed, as R3.1.2-c answers
+       * subscription presence; never an answer to an error or a result. */
+      const char *type = xmppim_stanza_attr(st, "type");
+      if (!type || (strcmp(type, "error") != 0 && strcmp(type, "result") != 0))
+        im_reply_error(srv, from, st, XMPPIM_STANZA_COND_JID_MALFORMED, NULL);
+      rv = 1;
+      goto out;
+    }
   }
   if (strcmp(name, "iq") == 0) {
     rv = im_roster_iq(srv, st, from, to, from_client);
