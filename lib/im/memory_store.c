@@ -192,9 +192,13 @@ static int offline_take(void *data, const char *user, xmppim_offline_message_cb 
     }
     if (rv == 0) xmppim_mem_free(&st->mem, u->offline[done++]);
   }
-  /* What was not taken stays, in order. */
-  memmove(u->offline, u->offline + done, (u->noffline - done) * sizeof(*u->offline));
-  u->noffline -= done;
+  /* What was not taken stays, in order. Only when something was taken:
+   * with none kept the array is NULL, and NULL + 0 is undefined (UBSan in
+   * fuzz_server: a user with no kept messages coming online). */
+  if (done) {
+    memmove(u->offline, u->offline + done, (u->noffline - done) * sizeof(*u->offline));
+    u->noffline -= done;
+  }
   return rv;
 }
 
