@@ -123,6 +123,9 @@ int im_presence(xmppim_server *srv, im_user *u, im_resource *res, const xmppim_s
 /* A resource is going away: its unavailable presence, generated if need be. */
 void im_presence_resource_gone(xmppim_server *srv, im_user *u, im_resource *r);
 void im_presence_clear_directed(xmppim_server *srv, im_resource *r);
+/* The contact (a bare JID) has been sent unavailable from every resource:
+ * no directed presence to it is owed another one (R4.6.1-a). */
+void im_presence_forget_directed(xmppim_server *srv, im_user *u, const char *bare);
 
 /* Whether the resource sent `who` directed presence in this session (by
  * full or bare JID). */

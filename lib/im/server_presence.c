@@ -110,6 +110,19 @@ static void directed_remove(xmppim_server *srv, im_resource *r, const char *jid)
   r->directed[i] = r->directed[--r->ndirected];
 }
 
+void im_presence_forget_directed(xmppim_server *srv, im_user *u, const char *bare) {
+  for (size_t i = 0; i < u->nres; i++) {
+    im_resource *r = u->res[i];
+    for (size_t k = r->ndirected; k-- > 0;) {
+      xmppim_jid *j;
+      if (xmppim_jid_new(&j, r->directed[k], strlen(r->directed[k]), &srv->mem) != 0) continue;
+      int same = strcmp(xmppim_jid_bare_string(j), bare) == 0;
+      xmppim_jid_free(j);
+      if (same) directed_remove(srv, r, r->directed[k]);
+    }
+  }
+}
+
 void im_presence_clear_directed(xmppim_server *srv, im_resource *r) {
   for (size_t i = 0; i < r->ndirected; i++) xmppim_mem_free(&srv->mem, r->directed[i]);
   xmppim_mem_free(&srv->mem, r->directed);

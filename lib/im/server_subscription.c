@@ -31,6 +31,7 @@ static void send_generated(xmppim_server *srv, const char *type, const char *fro
 static void send_unavailable(xmppim_server *srv, im_user *u, const char *contact) {
   for (size_t i = 0; i < u->nres; i++)
     if (u->res[i]->available) send_generated(srv, "unavailable", xmppim_jid_to_string(u->res[i]->jid), contact);
+  im_presence_forget_directed(srv, u, contact);
 }
 
 /* The last presence of each available resource (R3.1.5-c). */
