@@ -514,7 +514,10 @@ static int on_deliver(xmppim_server *srv, const xmppim_jid *to, const xmppim_sta
   if (!sto || !xmppim_jid_bare_equal(sto, to))
     fz_fail("delivered to %s a stanza for someone else: %s", xmppim_jid_to_string(to), SHOW(st));
   xmppim_jid_free(sto);
-  if (is(st, "iq", NS_CLIENT) && attr_is(st, "type", "set") && xmppim_stanza_find_child(st, "query", XMPPIM_NS_ROSTER))
+  /* A push comes from the server: no 'from' (a roster set another client
+   * sent to this full JID is only delivered, R2.1.6-c). */
+  if (is(st, "iq", NS_CLIENT) && attr_is(st, "type", "set") && !xmppim_stanza_attr(st, "from") &&
+      xmppim_stanza_find_child(st, "query", XMPPIM_NS_ROSTER))
     check_push(h, s, st);
   if (s == h->c.sender) note_answer(h, st);
   check_presence_to(h, s, st);
@@ -643,14 +646,16 @@ static int w_delete(void *data, const char *user, const char *jid, const char *v
   return rv;
 }
 
-/* Only normal and chat messages for the user are kept (R8.5.2.2.1). */
+/* Only normal and chat messages for the user are kept (R8.5.2.2.1); an
+ * unknown type counts as normal (R5.2.2-i). */
 static int w_offline_put(void *data, const char *user, const xmppim_stanza *m) {
   harness *h = data;
   int u = user_index(user);
   if (u < 0) fz_fail("an offline message kept for '%s', who is not a user", user);
   const char *type = xmppim_stanza_attr(m, "type");
   xmppim_jid *to = jid_or_null(xmppim_stanza_attr(m, "to"));
-  if (!is(m, "message", NS_CLIENT) || (type && strcmp(type, "normal") != 0 && strcmp(type, "chat") != 0) || !to ||
+  if (!is(m, "message", NS_CLIENT) ||
+      (type && (strcmp(type, "error") == 0 || strcmp(type, "groupchat") == 0 || strcmp(type, "headline") == 0)) || !to ||
       strcmp(xmppim_jid_bare_string(to), user) != 0 || !xmppim_stanza_attr(m, "from"))
     fz_fail("kept offline for %s: %s", user, SHOW(m));
   xmppim_jid_free(to);
