@@ -38,14 +38,10 @@
 #include <xmppim/common.h>
 #include <xmppim/stanza.h>
 
+#define BENCH_NAME "bench_parse"
+#include "bench_common.h"
+#include "counting_mem.h"
 #include "xml/parser.h"
-
-#ifndef BENCH_BUILDTYPE
-#define BENCH_BUILDTYPE "unknown"
-#endif
-#ifndef BENCH_SANITIZE
-#define BENCH_SANITIZE "unknown"
-#endif
 
 #if defined(__GNUC__)
 #define BENCH_NOINLINE __attribute__((noinline))
@@ -270,19 +266,6 @@ static void generate(gen *g, size_t target) {
   puts_(g, end);
 }
 
-/* ---- timing ------------------------------------------------------------- */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* ---- (a) bare libxml2 SAX2 push parser ---------------------------------- */
 
 static void sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
@@ -357,57 +340,6 @@ static const xmppim_parser_callbacks x_callbacks = {
 };
 
 
-/* ---- counting allocator (separate, untimed run) ------------------------- */
-
-typedef struct counting {
-  size_t calls, live, peak;
-} counting;
-
-typedef union hdr {
-  size_t size;
-  max_align_t align;
-} hdr;
-
-static void *c_malloc(size_t n, void *ud) {
-  counting *c = ud;
-  hdr *h = malloc(sizeof(hdr) + n);
-  if (!h) return NULL;
-  h->size = n;
-  c->calls++;
-  c->live += n;
-  if (c->live > c->peak) c->peak = c->live;
-  return h + 1;
-}
-
-static void c_free(void *p, void *ud) {
-  if (!p) return;
-  counting *c = ud;
-  hdr *h = (hdr *)p - 1;
-  c->live -= h->size;
-  free(h);
-}
-
-static void *c_calloc(size_t nmemb, size_t size, void *ud) {
-  if (size && nmemb > SIZE_MAX / size) return NULL;
-  void *p = c_malloc(nmemb * size, ud);
-  if (p) memset(p, 0, nmemb * size);
-  return p;
-}
-
-static void *c_realloc(void *p, size_t n, void *ud) {
-  if (!p) return c_malloc(n, ud);
-  counting *c = ud;
-  hdr *h = (hdr *)p - 1;
-  size_t old = h->size;
-  hdr *nh = realloc(h, sizeof(hdr) + n);
-  if (!nh) return NULL;
-  nh->size = n;
-  c->calls++;
-  c->live = c->live - old + n;
-  if (c->live > c->peak) c->peak = c->live;
-  return nh + 1;
-}
-
 static counting *live_counter; /* for bench_run_xmppim's end-of-stream reading */
 
 /* Returns 0, or the failing feed's error (reported on stderr). */
@@ -477,16 +409,12 @@ int main(int argc, char **argv) {
 
   printf("bench_parse: build %s, sanitize %s, libxml2 %s, chunks of %d bytes, best of %d%s\n", BENCH_BUILDTYPE,
          BENCH_SANITIZE, LIBXML_DOTTED_VERSION, CHUNK, runs, runs > 1 ? " after a warm-up" : "");
-  if (strcmp(BENCH_BUILDTYPE, "release") && strcmp(BENCH_BUILDTYPE, "debugoptimized"))
-    printf("  WARNING: not an optimized build; figures are not representative\n");
-  if (strcmp(BENCH_SANITIZE, "none"))
-    printf("  WARNING: sanitizers may be on; figures are not representative\n");
+  warn_build();
   printf("stream: %zu bytes (%.2f MB, MB = 10^6 bytes), %zu stanzas: %zu messages, %zu presences, "
          "%zu roster pushes; %.1f bytes/stanza; %zu bytes of whitespace between stanzas\n",
          g.len, mbytes, g.stanzas, g.messages, g.presences, g.roster_pushes, (double)g.len / (double)g.stanzas,
          g.ws_bytes);
 
-  int failed = 0;
   double *tl = calloc((size_t)runs, sizeof *tl), *tx = calloc((size_t)runs, sizeof *tx);
   if (!tl || !tx) return 2;
   xcount xc;
@@ -541,8 +469,8 @@ int main(int argc, char **argv) {
   if (do_xmppim && !failed && runs > 1) {
     /* One more, untimed, through counting allocator hooks: the library's own
      * memory (skipped with RUNS = 1, so that callgrind counts one run). */
-    counting cnt = {0, 0, 0};
-    xmppim_mem mem = {&cnt, c_malloc, c_free, c_calloc, c_realloc};
+    counting cnt = {0};
+    xmppim_mem mem = counting_mem(&cnt);
     size_t live_end = 0;
     live_counter = &cnt;
     xcount xc2;

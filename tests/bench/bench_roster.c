@@ -39,13 +39,11 @@
  * results or pushes, a version, an error stanza, a leak through the counting
  * hooks); 2 for bad arguments or no memory. Timings never fail the program.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <xmppim/common.h>
 #include <xmppim/jid.h>
@@ -54,110 +52,16 @@
 #include <xmppim/server.h>
 #include <xmppim/stanza.h>
 
+#define BENCH_NAME "bench_roster"
+#include "bench_common.h"
+#include "counting_mem.h"
 #include "util/map.h"
-
-#ifndef BENCH_BUILDTYPE
-#define BENCH_BUILDTYPE "unknown"
-#endif
-#ifndef BENCH_SANITIZE
-#define BENCH_SANITIZE "unknown"
-#endif
 
 #define USER "alice@example.com"
 #define USER_FULL USER "/bench"
 #define UPDATES 1000  /* renames in the update phase */
 #define VERSION_LOG 4096
 #define BATCH 1000    /* requests parsed ahead, untimed, then handed in timed */
-
-static int failed;
-
-#if defined(__GNUC__)
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#endif
-static void fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("FAIL: ");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  failed = 1;
-}
-
-static void die(const char *what, int rv) {
-  fprintf(stderr, "bench_roster: %s: %d (%s)\n", what, rv, xmppim_strerror(rv));
-  exit(2);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* Sorts t in place. */
-static double median(double *t, size_t n) {
-  qsort(t, n, sizeof *t, cmp_double);
-  return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
-}
-
-/* ---- counting allocator (for the memory phase) ------------------------- */
-
-typedef struct counting {
-  size_t live, peak, blocks, calls;
-} counting;
-
-typedef union hdr {
-  size_t size;
-  max_align_t align;
-} hdr;
-
-static void *c_malloc(size_t n, void *ud) {
-  counting *c = ud;
-  hdr *h = malloc(sizeof(hdr) + n);
-  if (!h) return NULL;
-  h->size = n;
-  c->calls++;
-  c->blocks++;
-  c->live += n;
-  if (c->live > c->peak) c->peak = c->live;
-  return h + 1;
-}
-
-static void c_free(void *p, void *ud) {
-  if (!p) return;
-  counting *c = ud;
-  hdr *h = (hdr *)p - 1;
-  c->live -= h->size;
-  c->blocks--;
-  free(h);
-}
-
-static void *c_calloc(size_t nmemb, size_t size, void *ud) {
-  if (size && nmemb > SIZE_MAX / size) return NULL;
-  void *p = c_malloc(nmemb * size, ud);
-  if (p) memset(p, 0, nmemb * size);
-  return p;
-}
-
-static void *c_realloc(void *p, size_t n, void *ud) {
-  if (!p) return c_malloc(n, ud);
-  counting *c = ud;
-  hdr *h = (hdr *)p - 1;
-  size_t old = h->size;
-  hdr *nh = realloc(h, sizeof(hdr) + n);
-  if (!nh) return NULL;
-  nh->size = n;
-  c->calls++;
-  c->live = c->live - old + n;
-  if (c->live > c->peak) c->peak = c->live;
-  return nh + 1;
-}
 
 /* ---- the host: deliver callback ---------------------------------------- */
 
@@ -176,23 +80,12 @@ static void host_reset(host *h) {
 }
 
 static int serialize_into(host *h, const xmppim_stanza *st) {
-  size_t need = 0;
-  int rv = xmppim_stanza_serialize(st, "jabber:client", h->buf, h->cap, &need);
-  if (rv == XMPPIM_ERR_BUFFER_TOO_SMALL) {
-    size_t cap = h->cap ? h->cap : 4096;
-    while (cap < need + 1) cap *= 2;
-    char *p = realloc(h->buf, cap);
-    if (!p) die("growing the output buffer", XMPPIM_ERR_NOMEM);
-    h->buf = p;
-    h->cap = cap;
-    rv = xmppim_stanza_serialize(st, "jabber:client", h->buf, h->cap, &need);
-  }
+  int rv = serialize_growing(st, &h->buf, &h->cap, &h->last_len);
   if (rv) {
     h->serialize_failed = 1;
     return rv;
   }
-  h->last_len = need;
-  h->bytes += need;
+  h->bytes += h->last_len;
   return 0;
 }
 
@@ -290,17 +183,7 @@ typedef struct bench {
 } bench;
 
 static xmppim_server *server_new(bench *b, xmppim_memory_store *store, host *h, const xmppim_mem *mem) {
-  xmppim_server_callbacks *cb;
-  int rv = xmppim_server_callbacks_new(&cb);
-  if (rv) die("xmppim_server_callbacks_new", rv);
-  xmppim_memory_store_install(store, cb);
-  xmppim_server_callbacks_set_deliver(cb, deliver);
-  xmppim_server *srv;
-  rv = xmppim_server_new(&srv, cb, h, b->opts, mem);
-  xmppim_server_callbacks_free(cb);
-  if (rv) die("xmppim_server_new", rv);
-  if ((rv = xmppim_server_add_domain(srv, "example.com")) != 0) die("xmppim_server_add_domain", rv);
-  return srv;
+  return server_on_store(store, deliver, h, b->opts, mem, "example.com");
 }
 
 static int handle(bench *b, const xmppim_stanza *st) {
@@ -488,12 +371,7 @@ int main(int argc, char **argv) {
 
   printf("bench_roster: build %s, sanitize %s; %zu roster items, %zu updates, median of %u runs\n",
          BENCH_BUILDTYPE, BENCH_SANITIZE, n, updates, runs);
-  const char *buildtype = BENCH_BUILDTYPE; /* a variable: clang folds strcmp of literals and warns */
-  int optimized = strcmp(buildtype, "release") == 0 || strcmp(buildtype, "debugoptimized") == 0;
-  if (!optimized)
-    printf("  WARNING: not an optimized build; figures are not representative\n");
-  if (strcmp(BENCH_SANITIZE, "none"))
-    printf("  WARNING: sanitizers may be on; figures are not representative\n");
+  warn_build();
 
   make_jids(n);
   host h;
@@ -661,7 +539,7 @@ int main(int argc, char **argv) {
   if ((rv = xmppim_server_resource_unbound(b.srv, b.alice)) != 0) fail("memory: unbind returned %d", rv);
   counting cnt;
   memset(&cnt, 0, sizeof cnt);
-  xmppim_mem mem = {&cnt, c_malloc, c_free, c_calloc, c_realloc};
+  xmppim_mem mem = counting_mem(&cnt);
   xmppim_server *msrv = server_new(&b, b.store, &h, &mem);
   size_t base = cnt.live, base_blocks = cnt.blocks;
   rv = xmppim_server_resource_bound(msrv, b.alice);
