@@ -44,6 +44,7 @@ struct xmppim_roster {
   char *ver;
   item_list items;
   request_token *pending;
+  uint64_t sent; /* subscription presences sent, for their ids */
 };
 
 /* ---- items ---- */
@@ -524,8 +525,13 @@ int xmppim_roster_send_subscription(xmppim_roster *r, const char *jid, xmppim_su
   xmppim_stanza *p;
   rv = xmppim_stanza_new(&p, &r->mem, "presence", "jabber:client");
   if (rv == 0) {
+    /* R3.1.1-b, R3.1.4-d: an id to track the answer by; our own, never the
+     * request's (R3.1.4-e). Unique on this stream is enough. */
+    char id[48];
+    const char *sid = xmppim_session_stream_id(r->session);
+    snprintf(id, sizeof(id), "xmppim-sub-%.12s-%llu", sid ? sid : "", (unsigned long long)++r->sent);
     if ((rv = xmppim_stanza_set_attr(p, "to", xmppim_jid_bare_string(j))) == 0 &&
-        (rv = xmppim_stanza_set_attr(p, "type", t)) == 0)
+        (rv = xmppim_stanza_set_attr(p, "type", t)) == 0 && (rv = xmppim_stanza_set_attr(p, "id", id)) == 0)
       rv = xmppim_session_send(r->session, p);
     xmppim_stanza_free(p);
   }

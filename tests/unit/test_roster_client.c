@@ -431,6 +431,34 @@ static void R2_1_5_b_roster_sets_and_presence(void **state) {
   harness_free(&h);
 }
 
+/* R3.1.1-b, R3.1.4-d: every subscription presence carries an id of its
+ * own; R3.1.4-e: an approval never mirrors the request's id. R3.1.4-a: a
+ * request is the application's to show: the roster does not consume it. */
+static void R3_1_4_e_subscription_ids_never_mirrored(void **state) {
+  (void)state;
+  harness h;
+  harness_init_with(&h, NULL, FEATURE_SUB);
+  const char *req = "<presence xmlns='jabber:client' type='subscribe' from='romeo@example.net' id='req1'/>";
+  xmppim_stanza *st;
+  assert_int_equal(xmppim_stanza_parse(&st, req, strlen(req), NULL, NULL), 0);
+  assert_int_equal(xmppim_roster_handle_stanza(h.roster, st), 0);
+  xmppim_stanza_free(st);
+  h.got[0] = '\0';
+  assert_int_equal(xmppim_roster_subscribed(h.roster, "romeo@example.net"), 0);
+  assert_int_equal(xmppim_roster_subscribe(h.roster, "romeo@example.net"), 0);
+  pump(&h);
+  const char *a = strstr(h.got, "type='subscribed' id='xmppim-sub-");
+  const char *b = strstr(h.got, "type='subscribe' id='xmppim-sub-");
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_null(strstr(h.got, "id='req1'"));
+  char ida[64] = "", idb[64] = "";
+  sscanf(strstr(a, "id='") + 4, "%63[^']", ida);
+  sscanf(strstr(b, "id='") + 4, "%63[^']", idb);
+  assert_string_not_equal(ida, idb);
+  harness_free(&h);
+}
+
 /* R2.6.3-h: the cache and its version survive a restart */
 static void R2_6_3_h_save_load_round_trip(void **state) {
   (void)state;
@@ -730,6 +758,7 @@ int main(void) {
     cmocka_unit_test(R2_1_6_c_push_from_foreign_from_ignored),
     cmocka_unit_test(R2_1_6_b_push_with_two_items_refused),
     cmocka_unit_test(R2_1_5_b_roster_sets_and_presence),
+    cmocka_unit_test(R3_1_4_e_subscription_ids_never_mirrored),
     cmocka_unit_test(R2_6_3_h_save_load_round_trip),
     cmocka_unit_test(R2_6_1_a_rosterver_advertised_and_seen),
     cmocka_unit_test(R2_6_2_a_ver_sent_when_advertised),
