@@ -122,6 +122,7 @@ static int apply(xmppim_server *srv, im_user *u, const char *contact, xmppim_sub
                 pending || (drop && c->pending);
   if (changed || push) {
     xmppim_contact *before = NULL;
+    int added = !c;
     rv = c ? im_contact_clone(&srv->mem, c, &before) : im_roster_add(&u->roster, contact, &c);
     if (rv == 0 && pending) {
       /* R3.1.3-n: one kept request per contact. A repeat finds the state
@@ -136,9 +137,12 @@ static int apply(xmppim_server *srv, im_user *u, const char *contact, xmppim_sub
       c->in_roster = in_roster ? 1 : 0;
       rv = im_commit(srv, u, &c, before, push);
     } else {
+      /* Only a contact added here goes again: when the clone of an existing
+       * one fails, that one stays as the store has it (fuzz finding: it was
+       * removed from memory, and the roster went out of step with the store). */
       if (before)
         im_contact_free(&srv->mem, before);
-      else if (c)
+      else if (added && c)
         im_roster_remove(&u->roster, c);
       c = NULL;
     }
