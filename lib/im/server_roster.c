@@ -54,6 +54,17 @@ static int send_full_roster(xmppim_server *srv, im_user *u, const xmppim_stanza 
   return rv;
 }
 
+/* R2.2-e: a roster that cannot be sent (out of memory, for the largest
+ * rosters) is answered with internal-server-error rather than silence. */
+static int full_roster_or_error(xmppim_server *srv, im_user *u, const xmppim_stanza *req, im_resource *res) {
+  int rv = send_full_roster(srv, u, req, res->jid);
+  if (rv == XMPPIM_ERR_NOMEM) {
+    im_reply_error(srv, res->jid, req, XMPPIM_STANZA_COND_INTERNAL_SERVER_ERROR, NULL);
+    return 1;
+  }
+  return rv ? rv : 1;
+}
+
 static int roster_get(xmppim_server *srv, im_user *u, im_resource *res, const xmppim_stanza *req,
                       const xmppim_stanza *query) {
   for (xmppim_stanza *c = xmppim_stanza_first_child(query); c; c = xmppim_stanza_next_sibling(c)) {
@@ -68,8 +79,7 @@ static int roster_get(xmppim_server *srv, im_user *u, im_resource *res, const xm
   if (!ver || im_roster_parse_version(&u->roster, ver, &since) != 0) {
     /* No versioning, a first sync (ver=""), or a version this roster never
      * had or no longer remembers: everything (R2.6.2-d, R2.6.3-b). */
-    int rv = send_full_roster(srv, u, req, res->jid);
-    return rv ? rv : 1;
+    return full_roster_or_error(srv, u, req, res);
   }
   const log_entry **changes;
   size_t n;
@@ -79,8 +89,7 @@ static int roster_get(xmppim_server *srv, im_user *u, im_resource *res, const xm
    * changed than the roster holds (removals), the full roster is smaller. */
   if (rv == 0 || n > u->roster.items) {
     xmppim_mem_free(&srv->mem, changes);
-    rv = send_full_roster(srv, u, req, res->jid);
-    return rv ? rv : 1;
+    return full_roster_or_error(srv, u, req, res);
   }
   /* R2.6.3-a: an empty result, then one push per changed item (R2.6.3-e),
    * oldest change first (R2.6.3-j), each with its own version (R2.6.3-k),

@@ -112,7 +112,9 @@ static int route(xmppim_server *srv, const xmppim_jid *to, const xmppim_stanza *
   return 0;
 }
 
-void hub_init(hub *h, const xmppim_server_options *opts) {
+void hub_init(hub *h, const xmppim_server_options *opts) { hub_init_mem(h, opts, NULL); }
+
+void hub_init_mem(hub *h, const xmppim_server_options *opts, const xmppim_mem *mem) {
   memset(h, 0, sizeof(*h));
   xmppim_server_callbacks *cb;
   int rv = xmppim_memory_store_new(&h->store, NULL);
@@ -121,7 +123,7 @@ void hub_init(hub *h, const xmppim_server_options *opts) {
   xmppim_memory_store_install(h->store, cb);
   xmppim_server_callbacks_set_deliver(cb, deliver);
   xmppim_server_callbacks_set_route(cb, route);
-  if ((rv = xmppim_server_new(&h->srv, cb, h, opts, NULL)) != 0) die("xmppim_server_new", rv);
+  if ((rv = xmppim_server_new(&h->srv, cb, h, opts, mem)) != 0) die("xmppim_server_new", rv);
   xmppim_server_callbacks_free(cb);
   if ((rv = xmppim_server_add_domain(h->srv, HUB_DOMAIN)) != 0) die("xmppim_server_add_domain", rv);
 }

@@ -45,6 +45,8 @@ struct hub {
 
 /* opts may be NULL. */
 void hub_init(hub *h, const xmppim_server_options *opts);
+/* The same with the server core's allocator hooks (mem may be NULL). */
+void hub_init_mem(hub *h, const xmppim_server_options *opts, const xmppim_mem *mem);
 void hub_add_user(hub *h, const char *bare);
 /* Logs in local@HUB_DOMAIN/resource and pumps until bound (and, with
  * fetch_roster, until the roster result arrived). */

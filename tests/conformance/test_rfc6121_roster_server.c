@@ -328,6 +328,71 @@ static void R2_1_4_d_unknown_user_cannot_bind(void **state) {
   hub_free(&h);
 }
 
+/* An allocator that refuses large blocks while armed: a roster too big
+ * for the memory the host allows. */
+typedef struct budget_mem {
+  xmppim_mem mem;
+  size_t max; /* 0: no limit */
+  int refused;
+} budget_mem;
+static void *budget_malloc(size_t n, void *ud) {
+  budget_mem *b = ud;
+  if (b->max && n > b->max) {
+    b->refused++;
+    return NULL;
+  }
+  return malloc(n);
+}
+static void *budget_calloc(size_t n, size_t size, void *ud) {
+  budget_mem *b = ud;
+  if (b->max && n * size > b->max) {
+    b->refused++;
+    return NULL;
+  }
+  return calloc(n, size);
+}
+static void *budget_realloc(void *p, size_t n, void *ud) {
+  budget_mem *b = ud;
+  if (b->max && n > b->max) {
+    b->refused++;
+    return NULL;
+  }
+  return realloc(p, n);
+}
+static void budget_free(void *p, void *ud) {
+  (void)ud;
+  free(p);
+}
+
+/* R2.2-e: a roster get the server cannot process (here: the result needs
+ * more memory than it may take) is answered with a stanza error,
+ * internal-server-error, not left unanswered. */
+static void R2_2_e_roster_get_that_cannot_be_processed(void **state) {
+  (void)state;
+  budget_mem b = {{NULL, budget_malloc, budget_free, budget_calloc, budget_realloc}, 0, 0};
+  b.mem.user_data = &b;
+  hub h;
+  hub_init_mem(&h, NULL, &b.mem);
+  hub_add_user(&h, ALICE);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  for (int i = 0; i < 200; i++) {
+    char jid[64];
+    snprintf(jid, sizeof(jid), "contact%03d@example.net", i);
+    add(&h, a, jid);
+    hub_clear_log(a);
+  }
+  b.max = 8 * 1024; /* the result is about 20 KB */
+  const char *ans = iq(&h, a, "<iq type='get'><query xmlns='jabber:iq:roster'/></iq>");
+  assert_true(b.refused > 0);
+  assert_contains(ans, "type='error'");
+  assert_contains(ans, "<internal-server-error xmlns='" STANZAS_NS "'/>");
+  b.max = 0;
+  ans = iq(&h, a, "<iq type='get'><query xmlns='jabber:iq:roster'/></iq>");
+  assert_contains(ans, "<iq type='result'");
+  assert_contains(ans, "contact199@example.net");
+  hub_free(&h);
+}
+
 /* R2.1.4-b, R2.1.4-c: an existing empty roster is an empty <query/> in a
  * result, never an error; R2.6.3-l: with its version. */
 static void R2_1_4_b_c_empty_roster_is_empty_query(void **state) {
@@ -1631,6 +1696,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(R2_1_4_d_unknown_user_cannot_bind),
       cmocka_unit_test(R2_1_4_b_c_empty_roster_is_empty_query),
+    cmocka_unit_test(R2_2_e_roster_get_that_cannot_be_processed),
       cmocka_unit_test(R2_b_R2_1_4_a_R2_a_full_roster_as_stored),
       cmocka_unit_test(R2_c_R2_1_5_c_R2_3_3_b_other_users_roster_forbidden),
       cmocka_unit_test(R2_c_remote_entity_forbidden),
