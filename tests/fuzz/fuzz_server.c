@@ -17,6 +17,8 @@
  *   'b' k    bind resource k (0-8: alice, bob, carol x r1, r2, r3);
  *   'u' k    unbind it (the core sends its unavailable presence);
  *   'f' n    make the next n % 4 store writes fail;
+ *   'o' N    make the server's (N+1)-th allocation from now fail (N: the
+ *            decimal digits that follow, up to 4);
  *   any other first byte (say 's'), then k: the rest of the record is XML
  *            that the resource k (9: a remote server) sends: each child
  *            element of <w xmlns='jabber:client'>REST</w> that is a
@@ -238,6 +240,7 @@ typedef struct call {
   xmppim_stanza *result;        /* the first iq result to the sender (copy) */
   uint64_t sent[256];           /* what went where, to spot a stanza sent twice */
   size_t nsent;
+  int echo;                     /* the sender's own presence came back */
 } call;
 
 typedef struct harness {
@@ -250,8 +253,12 @@ typedef struct harness {
   void *store_data;
   xmppim_server *srv;
   xmppim_jid *slot[NSLOTS];
+  /* interested and available: 1 or 0, or -1 when an allocation failure
+   * left it unknown (no check then until it is known again). */
   int bound[NSLOTS], interested[NSLOTS];
   int available[NSLOTS], priority[NSLOTS]; /* as its own presence came back to it */
+  long fail_in;  /* 'o': the fail_in-th allocation of the server from now fails */
+  int nomem;     /* it did, in the call under way */
   sh_user shadow[NUSERS];
   int preapproval;
   call c;
@@ -377,7 +384,7 @@ static void check_full_roster(harness *h, const xmppim_stanza *query, int user, 
 }
 
 static void check_push(harness *h, int s, const xmppim_stanza *iq) {
-  if (!h->interested[s])
+  if (!h->interested[s] && !(h->nomem && s == h->c.sender))
     fz_fail("roster push to %s, which never asked for the roster (R2.2-b): %s", xmppim_jid_to_string(h->slot[s]),
             SHOW(iq));
   const char *id = xmppim_stanza_attr(iq, "id");
@@ -463,11 +470,14 @@ static int presence_priority(const xmppim_stanza *st) {
  * R3.3.3-b), presence for the account to available ones (R4.2.3-a).
  */
 static void check_presence_to(harness *h, int s, const xmppim_stanza *st) {
+  /* After an allocation failed in this call the sender's echo may be the
+   * stanza that failed: the model is unknown until the call ends. */
+  if (h->nomem && s == h->c.sender) return;
   if (strcmp(xmppim_stanza_name(st), "message") == 0) {
     /* Bare-JID rules see available resources of non-negative priority only
      * (R8.5.2.1.1; the offline flush too). */
     xmppim_jid *to = jid_or_null(xmppim_stanza_attr(st, "to"));
-    if (to && !xmppim_jid_resource(to) && (!h->available[s] || h->priority[s] < 0))
+    if (to && !xmppim_jid_resource(to) && (!h->available[s] || (h->available[s] == 1 && h->priority[s] < 0)))
       fz_fail("a message for the account to %s, %s: %s", xmppim_jid_to_string(h->slot[s]),
               h->available[s] ? "of negative priority" : "not available", SHOW(st));
     xmppim_jid_free(to);
@@ -484,6 +494,7 @@ static void check_presence_to(harness *h, int s, const xmppim_stanza *st) {
     } else if (strcmp(type, "unavailable") == 0) {
       h->available[s] = 0;
     }
+    h->c.echo = 1;
     return;
   }
   xmppim_jid *to = jid_or_null(xmppim_stanza_attr(st, "to"));
@@ -491,7 +502,7 @@ static void check_presence_to(harness *h, int s, const xmppim_stanza *st) {
   xmppim_jid_free(to);
   int sub = xmppim_sub_stanza_from_type(type);
   if (sub == XMPPIM_SUB_SUBSCRIBE) {
-    if (!h->available[s] || h->priority[s] < 0)
+    if (!h->available[s] || (h->available[s] == 1 && h->priority[s] < 0))
       fz_fail("a subscription request to %s, %s (R3.1.3-h): %s", me,
               h->available[s] ? "of negative priority" : "not available", SHOW(st));
   } else if (sub >= 0) {
@@ -673,6 +684,20 @@ static int w_offline_take(void *data, const char *user, xmppim_offline_message_c
   return rv;
 }
 
+/* The server's allocator: fails the fail_in-th allocation once ('o'). */
+static int fail_now(harness *h) {
+  if (h->fail_in <= 0 || --h->fail_in > 0) return 0;
+  h->nomem = 1;
+  return 1;
+}
+static void *m_malloc(size_t n, void *ud) { return fail_now(ud) ? NULL : malloc(n); }
+static void *m_calloc(size_t n, size_t size, void *ud) { return fail_now(ud) ? NULL : calloc(n, size); }
+static void *m_realloc(void *p, size_t n, void *ud) { return fail_now(ud) ? NULL : realloc(p, n); }
+static void m_free(void *p, void *ud) {
+  (void)ud;
+  free(p);
+}
+
 /* ------------------------------------------------------------ setup, actions */
 
 #define OFFLINE_LIMIT 3
@@ -713,7 +738,8 @@ static void setup(harness *h, const uint8_t *opts, size_t nopts) {
       xmppim_server_options_set_preapproval(opt, preapproval) != 0 ||
       xmppim_server_options_set_normal_to_all(opt, to_all) != 0)
     fz_fail("server options");
-  if (xmppim_server_new(&h->srv, cb, h, opt, NULL) != 0) fz_fail("xmppim_server_new");
+  xmppim_mem mem = {h, m_malloc, m_free, m_calloc, m_realloc};
+  if (xmppim_server_new(&h->srv, cb, h, opt, &mem) != 0) fz_fail("xmppim_server_new");
   xmppim_server_callbacks_free(cb);
   xmppim_server_options_free(opt);
   if (xmppim_server_add_domain(h->srv, "example.com") != 0 || xmppim_server_add_domain(h->srv, "chat.example.com") != 0)
@@ -734,8 +760,10 @@ static void teardown(harness *h) {
 }
 
 static void do_bind(harness *h, int k) {
+  h->nomem = 0;
   int rv = xmppim_server_resource_bound(h->srv, h->slot[k]);
   int want = h->bound[k] ? XMPPIM_ERR_INVALID_ARGUMENT : 0;
+  if (h->nomem && rv == XMPPIM_ERR_NOMEM && !h->bound[k]) return; /* not bound */
   if (rv != want)
     fz_fail("binding %s (%s bound) returned %d (%s), expected %d", xmppim_jid_to_string(h->slot[k]),
             h->bound[k] ? "already" : "not", rv, xmppim_strerror(rv), want);
@@ -756,6 +784,7 @@ static void do_unbind(harness *h, int k) {
   call_reset(h);
   h->c.active = 1;
   h->c.sender = k;
+  h->nomem = 0;
   int rv = xmppim_server_resource_unbound(h->srv, h->slot[k]);
   h->c.active = 0;
   int want = was ? 0 : XMPPIM_ERR_NOT_FOUND;
@@ -773,8 +802,24 @@ static int handle(harness *h, int s, const xmppim_jid *remote, const xmppim_stan
   h->c.sender = s;
   h->c.remote = remote;
   h->c.request = st;
+  h->nomem = 0;
   int rv = xmppim_server_handle_stanza(h->srv, s >= 0 ? h->slot[s] : NULL, st);
   h->c.active = 0;
+  if (h->nomem) {
+    /* An allocation failed: what the core answered and sent is partial and
+     * no more checked for this call; interest and availability of the
+     * sender may or may not have changed. */
+    if (tracing())
+      fprintf(stderr, "%s -> %d (allocation failed): %s\n", s >= 0 ? xmppim_jid_to_string(h->slot[s]) : "remote", rv,
+              SHOW(st));
+    if (s >= 0 && h->bound[s] && rv != 0 && rv != 1 && rv != XMPPIM_ERR_NOMEM)
+      fz_fail("xmppim_server_handle_stanza() returned %d (%s) after an allocation failure", rv, xmppim_strerror(rv));
+    if (s >= 0 && h->bound[s]) {
+      if (h->interested[s] != 1) h->interested[s] = -1;
+      if (!h->c.echo) h->available[s] = -1;
+    }
+    return rv;
+  }
   if (tracing())
     fprintf(stderr, "%s -> %d: %s\n", s >= 0 ? xmppim_jid_to_string(h->slot[s]) : "remote", rv, SHOW(st));
   const char *type = xmppim_stanza_attr(st, "type");
@@ -811,7 +856,7 @@ static int handle(harness *h, int s, const xmppim_jid *remote, const xmppim_stan
     } else {
       for (int j = 0; j < NSLOTS; j++) {
         int same = j == SLOT_CHECK ? s == SLOT_CHECK : j / 3 == user;
-        if (same && h->bound[j] && h->interested[j] && !h->c.pushes[j])
+        if (same && h->bound[j] && h->interested[j] == 1 && !h->c.pushes[j])
           fz_fail("a roster set succeeded without a push to %s (R2.3.2-c): %s", xmppim_jid_to_string(h->slot[j]),
                   SHOW(st));
       }
@@ -888,6 +933,13 @@ static void run_record(harness *h, const uint8_t *rec, size_t len) {
   case 'f' % 8:
     xmppim_memory_store_fail_next(h->store, (unsigned)arg % 4);
     break;
+  case 'o' % 8: {
+    /* The decimal number after 'o' (up to 4 digits): fail that allocation. */
+    long n = 0;
+    for (size_t i = 1; i < len && i < 5 && rec[i] >= '0' && rec[i] <= '9'; i++) n = 10 * n + (rec[i] - '0');
+    h->fail_in = n + 1;
+    break;
+  }
   default:
     if (len > 2) feed(h, arg, rec + 2, len - 2);
     break;
@@ -995,6 +1047,7 @@ static void final_check_user(harness *h, int user) {
 
 static void final_check(harness *h) {
   xmppim_memory_store_fail_next(h->store, 0);
+  h->fail_in = 0;
   /* The rosters in memory, as the resources still bound see them. */
   for (int user = 0; user < NUSERS; user++)
     for (int k = user * 3; k < user * 3 + 3; k++)
