@@ -164,6 +164,7 @@ void xmppim_server_free(xmppim_server *srv) {
   void *value;
   while (xmppim_map_next(&srv->users, &it, &key, &len, &value)) user_free(srv, value);
   xmppim_map_free(&srv->users);
+  xmppim_mem_free(&srv->mem, srv->idle);
   queue_clear(srv);
   for (size_t i = 0; i < srv->ndomains; i++) xmppim_mem_free(&srv->mem, srv->domains[i]);
   xmppim_mem_free(&srv->mem, srv->domains);
@@ -228,6 +229,8 @@ static uint32_t new_epoch(void) {
   return (uint32_t)time(NULL) ^ (uint32_t)clock();
 }
 
+static void note_maybe_idle(xmppim_server *srv, im_user *u);
+
 int im_user_get(xmppim_server *srv, const char *bare, im_user **out) {
   im_user *u = xmppim_map_get(&srv->users, bare, strlen(bare));
   if (u) {
@@ -250,6 +253,7 @@ int im_user_get(xmppim_server *srv, const char *bare, im_user **out) {
     user_free(srv, u);
     return rv;
   }
+  note_maybe_idle(srv, u);
   *out = u;
   return 0;
 }
@@ -261,18 +265,33 @@ im_resource *im_user_resource(const im_user *u, const xmppim_jid *full) {
 }
 
 /* Users no resource holds stay loaded only while a stanza is processed. */
+/* A user no resource holds stays loaded only while a stanza is processed.
+ * Only users loaded or left by a resource since the last call can have
+ * become idle: those are the candidates, so the cost does not grow with the
+ * number of users online. */
+static void note_maybe_idle(xmppim_server *srv, im_user *u) {
+  if (u->maybe_idle) return;
+  if (srv->nidle == srv->idle_cap) {
+    size_t cap = srv->idle_cap ? 2 * srv->idle_cap : 8;
+    im_user **v = xmppim_mem_realloc(&srv->mem, srv->idle, cap * sizeof(*v));
+    if (!v) return; /* stays loaded until the server is freed: no harm */
+    srv->idle = v;
+    srv->idle_cap = cap;
+  }
+  u->maybe_idle = 1;
+  srv->idle[srv->nidle++] = u;
+}
+
 static void unload_idle_users(xmppim_server *srv) {
-  size_t it = 0;
-  const char *key;
-  size_t len;
-  void *value;
-  while (xmppim_map_next(&srv->users, &it, &key, &len, &value)) {
-    im_user *u = value;
+  for (size_t i = 0; i < srv->nidle; i++) {
+    im_user *u = srv->idle[i];
+    u->maybe_idle = 0;
     if (u->nres == 0) {
-      xmppim_map_remove(&srv->users, key, len);
+      xmppim_map_remove(&srv->users, u->bare, u->bare_len);
       user_free(srv, u);
     }
   }
+  srv->nidle = 0;
 }
 
 static int local_full_jid(const xmppim_server *srv, const xmppim_jid *full) {
@@ -324,6 +343,7 @@ int xmppim_server_resource_unbound(xmppim_server *srv, const xmppim_jid *full) {
     break;
   }
   resource_free(&srv->mem, r);
+  note_maybe_idle(srv, u);
   drain_queue(srv);
   srv->in_handle = 0;
   unload_idle_users(srv);

@@ -51,6 +51,7 @@ typedef struct im_user {
   im_roster roster;
   im_resource **res;
   size_t nres, res_cap;
+  int maybe_idle; /* listed in xmppim_server::idle */
 } im_user;
 
 typedef struct im_queued {
@@ -72,6 +73,8 @@ struct xmppim_server {
   size_t ndomains;
   xmppim_map users; /* bare JID -> im_user*, loaded rosters only */
   im_queued *qhead, *qtail;
+  im_user **idle; /* users that may have no resource left (unloaded after each call) */
+  size_t nidle, idle_cap;
   int in_handle;
   uint64_t push_seq;
 };
