@@ -138,19 +138,22 @@ static int roster_remove(xmppim_server *srv, im_user *u, im_resource *res, const
     return 1;
   }
   xmppim_sub_state old = c->state;
+  /* Everything that can fail before c changes (fuzz finding: the key was
+   * allocated after, and its failure left c without its item in memory
+   * while the store kept it, and the item count off by one). */
+  char *key = xmppim_mem_strndup(&srv->mem, jid, strlen(jid));
+  if (!key) return XMPPIM_ERR_NOMEM;
   xmppim_contact *before;
   int rv = im_contact_clone(&srv->mem, c, &before);
-  if (rv) return rv;
+  if (rv) {
+    xmppim_mem_free(&srv->mem, key);
+    return rv;
+  }
   /* The item, its pre-approval and any pending request go together. */
   c->in_roster = 0;
   c->approved = 0;
   c->state = XMPPIM_SUB_STATE_NONE;
   im_contact_set_pending(&srv->mem, c, NULL, 0);
-  char *key = xmppim_mem_strndup(&srv->mem, jid, strlen(jid));
-  if (!key) {
-    im_contact_free(&srv->mem, before);
-    return XMPPIM_ERR_NOMEM;
-  }
   rv = im_commit(srv, u, &c, before, 1);
   if (rv) {
     xmppim_mem_free(&srv->mem, key);
