@@ -113,6 +113,9 @@ static void directed_remove(xmppim_server *srv, im_resource *r, const char *jid)
 void im_presence_forget_directed(xmppim_server *srv, im_user *u, const char *bare) {
   for (size_t i = 0; i < u->nres; i++) {
     im_resource *r = u->res[i];
+    /* Only the available resources just sent their unavailable; a
+     * connected-only one still owes its own (rule 3, R4.6.3-g). */
+    if (!r->available) continue;
     for (size_t k = r->ndirected; k-- > 0;) {
       xmppim_jid *j;
       if (xmppim_jid_new(&j, r->directed[k], strlen(r->directed[k]), &srv->mem) != 0) continue;

@@ -205,6 +205,10 @@ int im_sub_inbound(xmppim_server *srv, const xmppim_stanza *st, const xmppim_jid
   int rv = im_user_get(srv, xmppim_jid_bare_string(to), &u); /* R3.1.3-b: the bare JID */
   if (rv == XMPPIM_ERR_NOT_FOUND) return 1; /* R8.5.1-d: silently */
   if (rv) return rv;
+  /* To a full JID: a request counts for the bare JID whatever the resource
+   * (R8.5.3.2.2-b); the other three only when that resource is connected
+   * (R8.5.3.1-f), and are ignored otherwise (R8.5.3.2.2-c). */
+  if (xmppim_jid_resource(to) && type != XMPPIM_SUB_SUBSCRIBE && !im_user_resource(u, to)) return 1;
   return apply(srv, u, xmppim_jid_bare_string(from), XMPPIM_SUB_INBOUND, type, st, NULL);
 }
 

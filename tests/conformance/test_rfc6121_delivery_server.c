@@ -163,6 +163,14 @@ static void R8_5_1_a_b_no_such_user(void **state) {
   assert_int_equal(hub_count(a, "type='error'", (char *)NULL), 0);
   hub_send(&h, a, "<message type='groupchat' to='nobody@example.com' id='m2'><body>g</body></message>");
   assert_int_equal(hub_count(a, "type='error'", "id='m2'", "service-unavailable", (char *)NULL), 1);
+  const char *x = "<iq xmlns='jabber:client' type='get' id='m3' to='nobody@example.com'>"
+                  "<query xmlns='jabber:iq:version'/></iq>";
+  xmppim_stanza *iq;
+  assert_int_equal(xmppim_stanza_parse(&iq, x, strlen(x), NULL, NULL), 0);
+  assert_int_equal(xmppim_session_send(a->c, iq), 0);
+  xmppim_stanza_free(iq);
+  hub_pump(&h);
+  assert_int_equal(hub_count_server(a, "<iq", "type='error'", "id='m3'", "service-unavailable", (char *)NULL), 1);
   hub_free(&h);
 }
 

@@ -411,6 +411,35 @@ static void R3_1_3_f_auto_reply_when_already_subscribed(void **state) {
   hub_free(&t.h);
 }
 
+/* R8.5.3.2.2-b: a request to a full JID that is not there counts for the
+ * bare JID; R8.5.3.2.2-c: subscribed, unsubscribe and unsubscribed to such
+ * a full JID are ignored; R8.5.3.1-f: to a connected resource, section 3
+ * applies as for the bare JID. */
+static void R8_5_3_2_2_b_c_subscription_to_full_jid(void **state) {
+  (void)state;
+  hub h;
+  hub_init(&h, NULL);
+  hub_add_user(&h, ALICE);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_send(&h, a, "<presence/>");
+  hub_clear_log(a);
+  assert_int_equal(hub_remote(&h, "<presence type='subscribe' from='romeo@remote.example' "
+                                  "to='alice@example.com/nowhere'/>"),
+                   1);
+  assert_int_equal(hub_count(a, "type='subscribe'", "from='romeo@remote.example'", (char *)NULL), 1);
+  /* alice asks juliet; juliet's answers to a resource that is not there
+   * change nothing, to the one that is they count. */
+  hub_send(&h, a, "<presence type='subscribe' to='juliet@remote.example'/>");
+  hub_clear_log(a);
+  hub_remote(&h, "<presence type='subscribed' from='juliet@remote.example' to='alice@example.com/nowhere'/>");
+  assert_int_equal(roster_pushes(a), 0);
+  assert_int_equal(cached_state(a, "juliet@remote.example"), XMPPIM_SUB_STATE_NONE_PENDING_OUT);
+  hub_remote(&h, "<presence type='subscribed' from='juliet@remote.example' to='alice@example.com/home'/>");
+  assert_int_equal(pushes_of(a, "juliet@remote.example", "to", NULL), 1);
+  assert_int_equal(cached_state(a, "juliet@remote.example"), XMPPIM_SUB_STATE_TO);
+  hub_free(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(R3_two_users_none_to_both_to_none),
@@ -423,6 +452,7 @@ int main(void) {
       cmocka_unit_test(R3_1_2_addressing_and_routing),
       cmocka_unit_test(R8_5_1_d_request_to_missing_local_user),
       cmocka_unit_test(R3_1_3_f_auto_reply_when_already_subscribed),
+      cmocka_unit_test(R8_5_3_2_2_b_c_subscription_to_full_jid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
