@@ -13,15 +13,18 @@
  *
  * Wiring: like the roster, the tracker does not install itself in the
  * session. Offer it every stanza first thing in the session's on_stanza
- * callback and return 0 when it returns 1:
+ * callback, before the roster, and return 0 when it returns 1. It also
+ * looks at (and leaves to the roster) the account's roster pushes: one that
+ * ends the user's subscription to a contact (subscription none, from or
+ * remove) voids that contact's presence at once (RFC 6121 R3.3.3-h):
  *
  * @code
  * static int on_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
  *   struct app *app = ud;
- *   if (xmppim_roster_handle_stanza(app->roster, st) == 1) return 0;
  *   int rv = xmppim_presence_handle_stanza(app->presence, st);
  *   if (rv == 1) return 0;
  *   if (rv < 0) return rv;
+ *   if (xmppim_roster_handle_stanza(app->roster, st) == 1) return 0;
  *   ... subscription presence, messages, the application's IQs ...
  *   return XMPPIM_STANZA_UNHANDLED;
  * }

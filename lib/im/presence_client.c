@@ -454,7 +454,42 @@ static void on_gone(xmppim_presence *p, const xmppim_stanza *st, const char *bar
   if (at >= 0) remove_resource(p, c, (size_t)at, st);
 }
 
+/*
+ * R3.3.3-h: once the user no longer receives a contact's presence (the
+ * roster push after the user's unsubscribe, or after the contact cancelled),
+ * what is known of it is void at once, without waiting for its unavailable.
+ * A roster push for the account (no 'from', or the account's bare JID) with
+ * subscription none, from or remove says so. The push is only looked at:
+ * the roster object answers it.
+ */
+static void roster_push_seen(xmppim_presence *p, const xmppim_stanza *st) {
+  const char *type = xmppim_stanza_attr(st, "type"), *from = xmppim_stanza_attr(st, "from");
+  if (!type || strcmp(type, "set") != 0) return;
+  const xmppim_jid *me = xmppim_session_jid(p->session);
+  if (from) {
+    xmppim_jid *f;
+    if (!me || xmppim_jid_new(&f, from, strlen(from), &p->mem) != 0) return;
+    int own = xmppim_jid_is_bare(f) && xmppim_jid_bare_equal(f, me);
+    xmppim_jid_free(f);
+    if (!own) return;
+  }
+  const xmppim_stanza *q = xmppim_stanza_find_child(st, "query", "jabber:iq:roster");
+  const xmppim_stanza *item = q ? xmppim_stanza_find_child(q, "item", "jabber:iq:roster") : NULL;
+  const char *jid = item ? xmppim_stanza_attr(item, "jid") : NULL;
+  const char *sub = item ? xmppim_stanza_attr(item, "subscription") : NULL;
+  if (!jid || (sub && strcmp(sub, "to") == 0) || (sub && strcmp(sub, "both") == 0)) return;
+  xmppim_jid *j;
+  if (xmppim_jid_new(&j, jid, strlen(jid), &p->mem) != 0) return;
+  xmppim_presence_contact *c = (xmppim_presence_contact *)xmppim_presence_find(p, xmppim_jid_bare_string(j));
+  xmppim_jid_free(j);
+  if (c) remove_contact(p, c, NULL);
+}
+
 int xmppim_presence_handle_stanza(xmppim_presence *p, const xmppim_stanza *st) {
+  if (p && st && !p->busy && strcmp(xmppim_stanza_name(st), "iq") == 0) {
+    roster_push_seen(p, st);
+    return 0;
+  }
   if (!p || !st || strcmp(xmppim_stanza_name(st), "presence") != 0) return 0;
   const char *type = xmppim_stanza_attr(st, "type");
   int error = 0;

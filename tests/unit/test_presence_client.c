@@ -293,6 +293,36 @@ static void R4_5_4_b_bare_jid_unavailable_clears_all_resources(void **state) {
   harness_free(&h);
 }
 
+/* R3.3.3-h: a roster push that ends the user's subscription to a contact
+ * (subscription none, from or remove) voids what is known of its presence
+ * at once; a push from someone else, or one that keeps it (to, both),
+ * changes nothing; the push is left to the roster (0). */
+static void R3_3_3_h_presence_void_on_roster_push(void **state) {
+  (void)state;
+  harness h;
+  harness_init(&h, NULL);
+  in(&h, "<presence from='romeo@example.net/a'/>");
+  in(&h, "<presence from='nurse@example.com/b'/>");
+  in(&h, "<presence from='tybalt@example.org/c'/>");
+  clear_log(&h);
+  assert_int_equal(in(&h, "<iq type='set' id='p1' from='mallory@evil.example'><query xmlns='jabber:iq:roster'>"
+                          "<item jid='romeo@example.net' subscription='none'/></query></iq>"),
+                   0);
+  assert_non_null(xmppim_presence_find(h.p, "romeo@example.net"));
+  in(&h, "<iq type='set' id='p2'><query xmlns='jabber:iq:roster'>"
+         "<item jid='romeo@example.net' subscription='both'/></query></iq>");
+  assert_non_null(xmppim_presence_find(h.p, "romeo@example.net"));
+  in(&h, "<iq type='set' id='p3'><query xmlns='jabber:iq:roster'>"
+         "<item jid='romeo@example.net' subscription='from'/></query></iq>");
+  assert_null(xmppim_presence_find(h.p, "romeo@example.net"));
+  in(&h, "<iq type='set' id='p4' from='" ACCOUNT "'><query xmlns='jabber:iq:roster'>"
+         "<item jid='nurse@example.com' subscription='remove'/></query></iq>");
+  assert_null(xmppim_presence_find(h.p, "nurse@example.com"));
+  assert_non_null(xmppim_presence_find(h.p, "tybalt@example.org"));
+  assert_non_null(strstr(h.log, "X romeo@example.net/a;"));
+  harness_free(&h);
+}
+
 /* R3.1.3-j: the unavailable a contact's server answers a subscription
  * request with, from the bare JID, when nothing is known of the contact */
 static void R3_1_3_j_bare_unavailable_without_resources_changes_nothing(void **state) {
@@ -1043,6 +1073,7 @@ int main(void) {
     cmocka_unit_test(R4_4_4_a_available_updated_unavailable_per_resource),
     cmocka_unit_test(R4_5_4_b_bare_jid_unavailable_clears_all_resources),
     cmocka_unit_test(R3_1_3_j_bare_unavailable_without_resources_changes_nothing),
+    cmocka_unit_test(R3_3_3_h_presence_void_on_roster_push),
     cmocka_unit_test(best_resource_priority_then_show_then_recency),
     cmocka_unit_test(R4_7_2_3_g_negative_priority_listed_best_only_alone),
     cmocka_unit_test(R4_7_2_2_c_status_languages),
