@@ -37,39 +37,50 @@
  * Checked on every call:
  *  - xmppim_server_handle_stanza() returns 1 or 0 for a bound sender or a
  *    remote stanza with a usable 'from', XMPPIM_ERR_INVALID_ARGUMENT for an
- *    unbound sender or an unusable 'from' (then nothing goes out); a message
- *    and an iq that return 0 cause nothing; a remote stanza for a non-local
- *    domain returns 0 and causes nothing; an iq get or set that returns 1
- *    gets exactly one answer (result or error, same id) to its sender;
- *    bind and unbind return 0, or -101 / NOT_FOUND exactly when the
- *    resource was bound / not bound (nothing goes out for the latter, and
- *    nothing to the resource that is going).
+ *    unbound sender or an unusable 'from' (then nothing goes out); nothing
+ *    goes out when it returns 0 (the host's business), nor for a remote
+ *    stanza for a non-local domain; an iq request gets at most one answer
+ *    (result or error, same id) and exactly one when it is for the sender's
+ *    own roster; bind and unbind return 0, or -101 / NOT_FOUND exactly when
+ *    the resource was bound / not bound (nothing goes out for the latter,
+ *    and nothing to the resource that is going).
  *  - every delivered or routed stanza serializes (snprintf contract),
  *    parses back equal (fz_round_trip), is a jabber:client stanza; a
  *    delivered one goes to a bound resource, its 'to' naming that account;
  *    a routed one goes to a non-local domain (named by its 'to'), has a
  *    'from' of a local domain, and goes to the remote sender's domain when
  *    a remote stanza caused it, or comes from the sending user when a local
- *    one did.
- *  - a roster push goes only to a resource that asked for the roster
- *    (R2.2-b), has a 'ver' and exactly one valid item within the limits,
- *    and the item is what the store holds for that contact right then
- *    (or a removal when it holds no item); outside a roster get it carries
- *    the stored version. A roster set that succeeded pushed to every
- *    interested resource of the user.
+ *    one did; no stanza but a message goes twice to one address in a call.
+ *  - a roster push (a roster set without 'from') goes only to a resource
+ *    that asked for the roster (R2.2-b), has a 'ver' and exactly one valid
+ *    item within the limits, and the item is what the store holds for that
+ *    contact right then (or a removal when it holds no item); outside a
+ *    roster get it carries the stored version. A roster set that succeeded
+ *    pushed to every interested resource of the user.
  *  - a full roster result lists exactly the items in the store, each as
  *    stored, no JID twice.
+ *  - a resource's own presence coming back to it (R4.2.2-b) tells the
+ *    harness whether it is available and with what priority: subscription
+ *    requests go only to available resources of non-negative priority,
+ *    subscription answers only to interested ones, presence for the account
+ *    only to available ones, messages for the account only to available
+ *    ones of non-negative priority.
  *  - every contact saved is a prepared bare JID, not empty, within the
- *    item limits; a kept request is the contact's subscribe to the user,
- *    at most 512 bytes, only while the contact's request is pending;
- *    at most 8 items and 2 kept requests per user; the store's contact
- *    count follows the saves and deletes.
+ *    item limits, pre-approved only with pre-approval on; a kept request is
+ *    the contact's subscribe to the user, at most 512 bytes, only while the
+ *    contact's request is pending; at most 8 items and 2 kept requests per
+ *    user; the store's contact count follows the saves and deletes. A
+ *    message kept offline is the user's, and not an error, groupchat or
+ *    headline; taking them leaves none.
+ *  - after an allocation failure ('o') the call may return NOMEM and send
+ *    less; the answers are not counted and the sender's interest and
+ *    availability are unknown until seen again; all else stays checked.
  * After the program: a get from each user's resources still bound, then
  * everything unbound, and for each user a fresh resource that gets the
  * roster (reloaded from the store: exactly the stored items, the stored
  * version), a versioned get with that version (an empty result), and
- * initial presence (each kept request redelivered once, as kept, and
- * nothing else but the resource's own presence).
+ * initial presence (each kept request redelivered once, as kept, the kept
+ * messages, and nothing else but the resource's own presence).
  *
  * Roster versions start from a random epoch (getrandom in server.c); the
  * getrandom below makes it a constant, 00c0ffee, so that an input can name
