@@ -308,9 +308,10 @@ XMPPIM_EXTERN int xmppim_server_handle_stanza(xmppim_server *srv, const xmppim_j
  * zero for a contact that only has a pending request.
  * @param pending_request the contact's kept subscribe stanza, serialized,
  * or NULL.
+ * Limits are not applied to what the store gives back (a roster stored
+ * before a limit was lowered still loads whole); they stop new items.
  * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (a bad JID or state, a duplicate
- * contact, a pending request that does not parse), #XMPPIM_ERR_LIMIT (more
- * items than the roster limit) or #XMPPIM_ERR_NOMEM.
+ * contact, a pending request that does not parse) or #XMPPIM_ERR_NOMEM.
  */
 XMPPIM_EXTERN int xmppim_roster_loader_add(xmppim_roster_loader *loader, const char *jid,
                                            const char *name, const char *const *groups,

@@ -113,8 +113,14 @@ static int apply(xmppim_server *srv, im_user *u, const char *contact, xmppim_sub
   char *pending = NULL;
   size_t pending_len = 0;
   int keep = (r.effects & XMPPIM_SUB_FX_KEEP_REQUEST) != 0, drop = (r.effects & XMPPIM_SUB_FX_DROP_REQUEST) != 0;
-  if (keep && (!c || !c->pending) && u->roster.pending >= srv->opt.pending_per_user)
-    keep = 0; /* R3.1.3-p: past the cap the request is only delivered */
+  if (keep && (!c || !c->pending) && u->roster.pending >= srv->opt.pending_per_user) {
+    /* R3.1.3-p: past the cap the request is only delivered. From a stranger
+     * (no contact yet) it is not remembered at all either: otherwise every
+     * new JID a remote server makes up would grow the user's store. The
+     * user can still answer it; the answer then reads as a pre-approval. */
+    keep = 0;
+    if (!c) r.new_state = XMPPIM_SUB_STATE_NONE;
+  }
   if (keep) pending = serialize_request(srv, u, st, &pending_len);
 
   int changed = !c ? r.new_state != XMPPIM_SUB_STATE_NONE || approved || in_roster || pending

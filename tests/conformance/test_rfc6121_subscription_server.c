@@ -267,6 +267,14 @@ static void R3_1_3_p_pending_cap(void **state) {
   hub_send(&h, b, "<presence/>");
   assert_int_equal(hub_count(b, "type='subscribe'", "from='alice@example.com'", (char *)NULL), 1);
   assert_int_equal(hub_count(b, "type='subscribe'", "from='carol@example.com'", (char *)NULL), 0);
+  /* Strangers past the cap leave nothing in the store: only alice's. */
+  for (int i = 0; i < 20; i++) {
+    char xml[160];
+    snprintf(xml, sizeof(xml), "<presence type='subscribe' from='spam%d@remote.example' to='bob@example.com'/>", i);
+    hub_remote(&h, xml);
+  }
+  assert_int_equal(xmppim_memory_store_contact_count(h.store, BOB), 1);
+  assert_int_equal(hub_count(b, "type='subscribe'", "from='spam7@remote.example'", (char *)NULL), 1);
   hub_free(&h);
 }
 
