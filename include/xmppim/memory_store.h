@@ -29,8 +29,9 @@ XMPPIM_EXTERN void xmppim_memory_store_free(xmppim_memory_store *st);
 /** Creates an account with an empty roster. @return 0, #XMPPIM_ERR_INVALID_ARGUMENT
  * (not a bare JID with a localpart, or it exists) or #XMPPIM_ERR_NOMEM. */
 XMPPIM_EXTERN int xmppim_memory_store_add_user(xmppim_memory_store *st, const char *user);
-/** Sets the store callbacks (roster and offline messages) and the store
- * data of @p cb to this store. */
+/** Sets the store callbacks (roster, offline messages, last unavailable
+ * presence) and the store data of @p cb to this store. It stamps nothing
+ * (no clock): a host that wants XEP-0203 delays wraps the put callbacks. */
 XMPPIM_EXTERN void xmppim_memory_store_install(xmppim_memory_store *st,
                                               xmppim_server_callbacks *cb);
 /** @return how many contacts (items and pending requests) the store holds for

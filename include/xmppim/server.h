@@ -120,6 +120,34 @@ typedef int (*xmppim_store_offline_take_cb)(void *store_data, const char *user, 
                                             void *ctx);
 
 /**
+ * Keeps the unavailable presence with which @p user's last available
+ * resource went offline (its full XML, 'from' the resource), replacing the
+ * one kept before, so that probes can be answered with it later (RFC 6121
+ * R4.3.2-g). @p presence is NULL when the last resource vanished without
+ * one: forget what was kept (it no longer is the last thing the user said).
+ * Stamping when it was received (XEP-0203 `<delay/>`, R4.3.2-i) is the
+ * store's business: the core reads no clock.
+ * @return 0 or a negative value (probes then get a plain unavailable).
+ */
+typedef int (*xmppim_store_last_presence_put_cb)(void *store_data, const char *user,
+                                                 const xmppim_stanza *presence);
+/**
+ * Gives back what the put callback kept, as a new tree the core frees, or
+ * sets @p out to NULL when there is none.
+ * @return 0 or a negative value.
+ */
+typedef int (*xmppim_store_last_presence_get_cb)(void *store_data, const char *user, xmppim_stanza **out);
+
+/**
+ * Asks the host to close the stream of a connected local resource with the
+ * stream error @p condition (xmppim_session_stream_error()). The core has
+ * already sent the resource's unavailable presence and forgotten it: the
+ * host does not call xmppim_server_resource_unbound() for it.
+ */
+typedef void (*xmppim_server_close_cb)(xmppim_server *srv, const xmppim_jid *resource,
+                                       xmppim_stream_condition condition, void *user_data);
+
+/**
  * Hands a stanza to a connected local resource (@p to is a full JID the host
  * announced with xmppim_server_resource_bound()). The stanza is borrowed:
  * write it (xmppim_session_send()) or copy it before returning.
@@ -168,6 +196,14 @@ XMPPIM_EXTERN void xmppim_server_callbacks_set_store_data(xmppim_server_callback
 XMPPIM_EXTERN void xmppim_server_callbacks_set_offline(xmppim_server_callbacks *cb,
                                                       xmppim_store_offline_put_cb put,
                                                       xmppim_store_offline_take_cb take);
+/** Optional: the last unavailable presence of each user (R4.3.2-g). Both
+ * or neither. */
+XMPPIM_EXTERN void xmppim_server_callbacks_set_last_presence(xmppim_server_callbacks *cb,
+                                                            xmppim_store_last_presence_put_cb put,
+                                                            xmppim_store_last_presence_get_cb get);
+/** Optional: how the core asks the host to close a session
+ * (xmppim_server_close_user()). */
+XMPPIM_EXTERN void xmppim_server_callbacks_set_close(xmppim_server_callbacks *cb, xmppim_server_close_cb fn);
 /** Optional: without it every remote domain is unreachable. */
 XMPPIM_EXTERN void xmppim_server_callbacks_set_route(xmppim_server_callbacks *cb,
                                                     xmppim_server_route_cb fn);
@@ -266,6 +302,19 @@ XMPPIM_EXTERN int xmppim_server_resource_bound(xmppim_server *srv, const xmppim_
  * @return 0 or #XMPPIM_ERR_NOT_FOUND (not bound).
  */
 XMPPIM_EXTERN int xmppim_server_resource_unbound(xmppim_server *srv, const xmppim_jid *full);
+
+/**
+ * Ends every session of @p user (an account deleted or its password
+ * changed, say): each connected resource's unavailable presence goes out as
+ * if its stream had died, then the close callback asks the host to close
+ * it with @p condition (not-authorized, conflict, ...). The resources are
+ * forgotten; the user's roster is unloaded.
+ * @return how many sessions were closed (0 or more);
+ * #XMPPIM_ERR_INVALID_ARGUMENT (not a local bare JID, or no close callback);
+ * #XMPPIM_ERR_INVALID_STATE (called from a callback).
+ */
+XMPPIM_EXTERN int xmppim_server_close_user(xmppim_server *srv, const char *user,
+                                           xmppim_stream_condition condition);
 
 /**
  * Processes one stanza, from a local client or from a remote server.

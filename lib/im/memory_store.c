@@ -17,6 +17,7 @@ typedef struct mem_user {
   xmppim_map contacts; /* jid -> xmppim_contact* (copies) */
   char **offline;      /* kept messages, serialized, oldest first */
   size_t noffline;
+  char *last;          /* the last unavailable presence, serialized */
 } mem_user;
 
 struct xmppim_memory_store {
@@ -47,6 +48,7 @@ static void user_free(xmppim_memory_store *st, mem_user *u) {
   xmppim_map_free(&u->contacts);
   for (size_t i = 0; i < u->noffline; i++) xmppim_mem_free(&st->mem, u->offline[i]);
   xmppim_mem_free(&st->mem, u->offline);
+  xmppim_mem_free(&st->mem, u->last);
   xmppim_mem_free(&st->mem, u->version);
   xmppim_mem_free(&st->mem, u->bare);
   xmppim_mem_free(&st->mem, u);
@@ -202,11 +204,44 @@ static int offline_take(void *data, const char *user, xmppim_offline_message_cb 
   return rv;
 }
 
+static int last_put(void *data, const char *user, const xmppim_stanza *presence) {
+  xmppim_memory_store *st = data;
+  mem_user *u = find_user(st, user);
+  if (!u) return XMPPIM_ERR_NOT_FOUND;
+  if (!presence) {
+    xmppim_mem_free(&st->mem, u->last);
+    u->last = NULL;
+    return 0;
+  }
+  size_t need = 0;
+  if (xmppim_stanza_serialize(presence, NULL, NULL, 0, &need) != XMPPIM_ERR_BUFFER_TOO_SMALL)
+    return XMPPIM_ERR_INTERNAL;
+  char *xml = xmppim_mem_malloc(&st->mem, need + 1);
+  if (!xml) return XMPPIM_ERR_NOMEM;
+  if (xmppim_stanza_serialize(presence, NULL, xml, need + 1, &need) != 0) {
+    xmppim_mem_free(&st->mem, xml);
+    return XMPPIM_ERR_INTERNAL;
+  }
+  xmppim_mem_free(&st->mem, u->last);
+  u->last = xml;
+  return 0;
+}
+
+static int last_get(void *data, const char *user, xmppim_stanza **out) {
+  xmppim_memory_store *st = data;
+  *out = NULL;
+  mem_user *u = find_user(st, user);
+  if (!u) return XMPPIM_ERR_NOT_FOUND;
+  if (!u->last) return 0;
+  return xmppim_stanza_parse(out, u->last, strlen(u->last), &st->mem, NULL);
+}
+
 void xmppim_memory_store_install(xmppim_memory_store *st, xmppim_server_callbacks *cb) {
   xmppim_server_callbacks_set_load_roster(cb, load_roster);
   xmppim_server_callbacks_set_save_contact(cb, save_contact);
   xmppim_server_callbacks_set_delete_contact(cb, delete_contact);
   xmppim_server_callbacks_set_offline(cb, offline_put, offline_take);
+  xmppim_server_callbacks_set_last_presence(cb, last_put, last_get);
   xmppim_server_callbacks_set_store_data(cb, st);
 }
 

@@ -41,6 +41,15 @@ void xmppim_server_callbacks_set_deliver(xmppim_server_callbacks *cb, xmppim_ser
 void xmppim_server_callbacks_set_route(xmppim_server_callbacks *cb, xmppim_server_route_cb fn) {
   if (cb) cb->route = fn;
 }
+void xmppim_server_callbacks_set_last_presence(xmppim_server_callbacks *cb, xmppim_store_last_presence_put_cb put,
+                                               xmppim_store_last_presence_get_cb get) {
+  if (!cb) return;
+  cb->last_put = put && get ? put : NULL;
+  cb->last_get = put && get ? get : NULL;
+}
+void xmppim_server_callbacks_set_close(xmppim_server_callbacks *cb, xmppim_server_close_cb fn) {
+  if (cb) cb->close = fn;
+}
 void xmppim_server_callbacks_set_offline(xmppim_server_callbacks *cb, xmppim_store_offline_put_cb put,
                                          xmppim_store_offline_take_cb take) {
   if (!cb) return;
@@ -348,6 +357,36 @@ int xmppim_server_resource_unbound(xmppim_server *srv, const xmppim_jid *full) {
   srv->in_handle = 0;
   unload_idle_users(srv);
   return 0;
+}
+
+int xmppim_server_close_user(xmppim_server *srv, const char *user, xmppim_stream_condition condition) {
+  if (!srv || !user || !srv->cb.close) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (srv->in_handle) return XMPPIM_ERR_INVALID_STATE;
+  xmppim_jid *j;
+  int rv = xmppim_jid_new(&j, user, strlen(user), &srv->mem);
+  if (rv) return rv == XMPPIM_ERR_NOMEM ? rv : XMPPIM_ERR_INVALID_ARGUMENT;
+  if (!xmppim_jid_local(j) || xmppim_jid_resource(j) || !xmppim_server_is_local(srv, xmppim_jid_domain(j))) {
+    xmppim_jid_free(j);
+    return XMPPIM_ERR_INVALID_ARGUMENT;
+  }
+  im_user *u = xmppim_map_get(&srv->users, xmppim_jid_bare_string(j), strlen(xmppim_jid_bare_string(j)));
+  xmppim_jid_free(j);
+  if (!u) return 0;
+  int closed = 0;
+  srv->in_handle = 1;
+  while (u->nres) {
+    im_resource *r = u->res[u->nres - 1];
+    im_presence_resource_gone(srv, u, r);
+    u->nres--;
+    srv->cb.close(srv, r->jid, condition, srv->user_data);
+    resource_free(&srv->mem, r);
+    closed++;
+  }
+  note_maybe_idle(srv, u);
+  drain_queue(srv);
+  srv->in_handle = 0;
+  unload_idle_users(srv);
+  return closed;
 }
 
 /* ---- output ---- */

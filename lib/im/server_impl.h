@@ -21,6 +21,9 @@ struct xmppim_server_callbacks {
   void *store_data;
   xmppim_store_offline_put_cb offline_put;
   xmppim_store_offline_take_cb offline_take;
+  xmppim_store_last_presence_put_cb last_put;
+  xmppim_store_last_presence_get_cb last_get;
+  xmppim_server_close_cb close;
   xmppim_server_deliver_cb deliver;
   xmppim_server_route_cb route;
 };

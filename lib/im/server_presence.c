@@ -188,12 +188,30 @@ static void go_unavailable(xmppim_server *srv, im_user *u, im_resource *r, const
       send_and_free(srv, readdress(srv, st, fj, to));
     }
   }
-  xmppim_stanza_free(own);
+  int was_available = r->available;
   im_presence_clear_directed(srv, r);
   r->available = 0;
   r->priority = 0;
   xmppim_stanza_free(r->presence);
   r->presence = NULL;
+  /* The account's last available resource is gone: what it said last is
+   * what a probe gets from now on (R4.3.2-g), if the store keeps it. */
+  if (was_available && st && srv->cb.last_put) {
+    int others = 0;
+    for (size_t i = 0; i < u->nres; i++) others |= u->res[i]->available;
+    if (!others && own) {
+      /* Generated, not received: nothing the user said; forget the old one. */
+      (void)srv->cb.last_put(srv->cb.store_data, u->bare, NULL);
+    } else if (!others) {
+      xmppim_stanza *p = readdress(srv, st, fj, u->bare);
+      if (p) {
+        xmppim_stanza_set_attr(p, "to", NULL);
+        (void)srv->cb.last_put(srv->cb.store_data, u->bare, p);
+      }
+      xmppim_stanza_free(p);
+    }
+  }
+  xmppim_stanza_free(own);
 }
 
 /* The presence of the user's contacts and other resources, for a resource
@@ -334,6 +352,18 @@ static int inbound_probe(xmppim_server *srv, const xmppim_stanza *st, const xmpp
     answered = 1;
   }
   /* R4.3.2-f, R4.3.2.1-b: unavailable, with the probe's id. */
+  if (!answered && !asked && srv->cb.last_get) {
+    /* R4.3.2-g: the full XML of the last unavailable presence, with its
+     * own id (R4.3.2.1-a), when the store kept one. */
+    xmppim_stanza *last = NULL;
+    if (srv->cb.last_get(srv->cb.store_data, u->bare, &last) == 0 && last) {
+      const char *lf = xmppim_stanza_attr(last, "from");
+      send_and_free(srv, readdress(srv, last, lf ? lf : u->bare, xmppim_jid_to_string(from)));
+      answered = 1;
+    }
+    xmppim_stanza_free(last);
+  }
+  /* R4.3.2-f/h: otherwise a plain unavailable, with the probe's id. */
   if (!answered)
     send_and_free(srv, bare_presence(srv, "unavailable", asked ? xmppim_jid_to_string(to) : u->bare,
                                      xmppim_jid_to_string(from), id));

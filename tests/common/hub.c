@@ -112,6 +112,22 @@ static int route(xmppim_server *srv, const xmppim_jid *to, const xmppim_stanza *
   return 0;
 }
 
+/* The core ends a session: the host closes its stream with the error. */
+static void close_session(xmppim_server *srv, const xmppim_jid *resource, xmppim_stream_condition cond, void *ud) {
+  (void)srv;
+  hub *h = ud;
+  for (size_t i = 0; i < h->n; i++) {
+    hub_client *c = h->clients[i];
+    if (c->gone || !c->bound || strcmp(c->jid, xmppim_jid_to_string(resource)) != 0) continue;
+    c->closed_with = cond;
+    c->bound = 0; /* the core forgot it already */
+    (void)xmppim_session_stream_error(c->s, cond, NULL);
+    return;
+  }
+  fprintf(stderr, "hub: close of unknown %s\n", xmppim_jid_to_string(resource));
+  abort();
+}
+
 void hub_init(hub *h, const xmppim_server_options *opts) { hub_init_mem(h, opts, NULL); }
 
 void hub_init_mem(hub *h, const xmppim_server_options *opts, const xmppim_mem *mem) {
@@ -123,6 +139,7 @@ void hub_init_mem(hub *h, const xmppim_server_options *opts, const xmppim_mem *m
   xmppim_memory_store_install(h->store, cb);
   xmppim_server_callbacks_set_deliver(cb, deliver);
   xmppim_server_callbacks_set_route(cb, route);
+  xmppim_server_callbacks_set_close(cb, close_session);
   if ((rv = xmppim_server_new(&h->srv, cb, h, opts, mem)) != 0) die("xmppim_server_new", rv);
   xmppim_server_callbacks_free(cb);
   if ((rv = xmppim_server_add_domain(h->srv, HUB_DOMAIN)) != 0) die("xmppim_server_add_domain", rv);

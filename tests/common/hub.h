@@ -30,6 +30,7 @@ typedef struct hub_client {
                      * answers included, which the client session keeps) */
   size_t slog_len;
   int pushes; /* roster pushes received */
+  xmppim_stream_condition closed_with; /* the server core asked to close it */
   int roster_done;
 } hub_client;
 

@@ -1033,10 +1033,51 @@ static void R4_3_2_f_h_probe_no_available_resource(void **state) {
     assert_int_equal(remotef(&h, "<presence type='probe' from='romeo@remote.example' to='alice@example.com' id='n%d'/>",
                              round),
                      1);
-    const char *r = R1(&h, "type='unavailable'", "from='alice@example.com'", "to='romeo@remote.example'", id);
-    assert_true(childless(r));
+    if (round < 2) {
+      const char *r = R1(&h, "type='unavailable'", "from='alice@example.com'", "to='romeo@remote.example'", id);
+      assert_true(childless(r));
+    } else {
+      /* R4.3.2-g: the store kept the unavailable alice sent: its full XML,
+       * with its own id (R4.3.2.1-a), from the resource that sent it. */
+      const char *r = R1(&h, "type='unavailable'", "from='alice@example.com/again'", "to='romeo@remote.example'",
+                         "id='last'", "<status>gone</status>");
+      assert_false(childless(r));
+    }
     assert_int_equal((int)h.nrouted, 1);
   }
+  /* A resource that vanishes without a word leaves nothing to repeat. */
+  hub_client *b = hub_connect(&h, "alice", "third", 1);
+  hub_send(&h, b, "<presence/>");
+  hub_disconnect(&h, b);
+  routed_reset(&h);
+  probe(&h, "romeo@remote.example", "alice@example.com", "n9");
+  assert_true(childless(R1(&h, "type='unavailable'", "from='alice@example.com'", "id='n9'")));
+  finish(&h);
+}
+
+/* xmppim_server_close_user(): every session of the user ends, each with
+ * its unavailable presence to the subscribers first (R4.5.2-a/f), and the
+ * host is asked to close the streams. */
+static void close_user_ends_every_session(void **state) {
+  (void)state;
+  hub h;
+  start(&h);
+  hub_client *a1 = hub_connect(&h, "alice", "one", 1), *a2 = hub_connect(&h, "alice", "two", 1);
+  hub_client *b = hub_connect(&h, "bob", "work", 1);
+  subscribe_local(&h, b, a1);
+  hub_send(&h, a1, "<presence/>");
+  hub_send(&h, a2, "<presence/>");
+  hub_send(&h, b, "<presence/>");
+  clear_all(&h);
+  assert_int_equal(xmppim_server_close_user(h.srv, ALICE, XMPPIM_STREAM_NOT_AUTHORIZED), 2);
+  hub_pump(&h);
+  assert_int_equal(hub_count(b, "type='unavailable'", "from='alice@example.com/one'", (char *)NULL), 1);
+  assert_int_equal(hub_count(b, "type='unavailable'", "from='alice@example.com/two'", (char *)NULL), 1);
+  assert_int_equal(a1->closed_with, XMPPIM_STREAM_NOT_AUTHORIZED);
+  assert_int_equal(a2->closed_with, XMPPIM_STREAM_NOT_AUTHORIZED);
+  assert_int_equal(xmppim_server_close_user(h.srv, ALICE, XMPPIM_STREAM_NOT_AUTHORIZED), 0);
+  assert_int_equal(xmppim_server_close_user(h.srv, "example.com", XMPPIM_STREAM_CONFLICT), XMPPIM_ERR_INVALID_ARGUMENT);
+  a1->gone = a2->gone = 1;
   finish(&h);
 }
 
@@ -1483,6 +1524,7 @@ int main(void) {
       cmocka_unit_test(R4_3_2_a_c_m_R4_3_2_1_b_unauthorised_probe),
       cmocka_unit_test(R4_3_2_b_unsubscribed_reply_keeps_preapproval),
       cmocka_unit_test(R4_3_2_f_h_probe_no_available_resource),
+      cmocka_unit_test(close_user_ends_every_session),
       cmocka_unit_test(R4_3_2_j_k_R4_3_2_1_a_probe_full_xml),
       cmocka_unit_test(R4_3_2_l_n_o_probe_to_full_jid),
       cmocka_unit_test(R4_3_e_f_client_sent_probe),
