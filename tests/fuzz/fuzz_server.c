@@ -261,6 +261,8 @@ typedef struct harness {
   xmppim_store_delete_contact_cb del;
   xmppim_store_offline_put_cb offline_put;
   xmppim_store_offline_take_cb offline_take;
+  xmppim_store_last_presence_put_cb last_put;
+  xmppim_store_last_presence_get_cb last_get;
   void *store_data;
   xmppim_server *srv;
   xmppim_jid *slot[NSLOTS];
@@ -697,6 +699,31 @@ static int w_offline_take(void *data, const char *user, xmppim_offline_message_c
   return rv;
 }
 
+/* The last unavailable presence a user sent (R4.3.2-g): kept only for a
+ * user, only an unavailable from one of that user's resources, or NULL to
+ * forget it. */
+static int w_last_put(void *data, const char *user, const xmppim_stanza *p) {
+  harness *h = data;
+  if (user_index(user) < 0) fz_fail("a last presence kept for '%s', who is not a user", user);
+  if (p) {
+    const char *type = xmppim_stanza_attr(p, "type");
+    xmppim_jid *from = jid_or_null(xmppim_stanza_attr(p, "from"));
+    if (!is(p, "presence", NS_CLIENT) || !type || strcmp(type, "unavailable") != 0 || !from ||
+        !xmppim_jid_resource(from) || strcmp(xmppim_jid_bare_string(from), user) != 0 || xmppim_stanza_attr(p, "to"))
+      fz_fail("kept as %s's last presence: %s", user, SHOW(p));
+    xmppim_jid_free(from);
+  }
+  int rv = h->last_put(h->store_data, user, p);
+  if (rv != 0) fz_fail("the memory store's last presence put returned %d", rv);
+  return rv;
+}
+
+static int w_last_get(void *data, const char *user, xmppim_stanza **out) {
+  harness *h = data;
+  if (user_index(user) < 0) fz_fail("a last presence asked for '%s', who is not a user", user);
+  return h->last_get(h->store_data, user, out);
+}
+
 /* The server's allocator: fails the fail_in-th allocation once ('o'). */
 static int fail_now(harness *h) {
   if (h->fail_in <= 0 || --h->fail_in > 0) return 0;
@@ -733,13 +760,17 @@ static void setup(harness *h, const uint8_t *opts, size_t nopts) {
   h->del = cb->delete_contact;
   h->offline_put = cb->offline_put;
   h->offline_take = cb->offline_take;
+  h->last_put = cb->last_put;
+  h->last_get = cb->last_get;
   h->store_data = cb->store_data;
-  if (!h->load || !h->save || !h->del || !h->offline_put || !h->offline_take || h->store_data != h->store)
+  if (!h->load || !h->save || !h->del || !h->offline_put || !h->offline_take || !h->last_put || !h->last_get ||
+      h->store_data != h->store)
     fz_fail("xmppim_memory_store_install() left a store callback unset");
   xmppim_server_callbacks_set_load_roster(cb, w_load);
   xmppim_server_callbacks_set_save_contact(cb, w_save);
   xmppim_server_callbacks_set_delete_contact(cb, w_delete);
   xmppim_server_callbacks_set_offline(cb, w_offline_put, w_offline_take);
+  xmppim_server_callbacks_set_last_presence(cb, w_last_put, w_last_get);
   xmppim_server_callbacks_set_store_data(cb, h);
   xmppim_server_callbacks_set_deliver(cb, on_deliver);
   xmppim_server_callbacks_set_route(cb, on_route);
