@@ -1345,7 +1345,9 @@ static void R4_7_2_1_b_c_show_values(void **state) {
 /*
  * R4.7.2.3-b, R4.7.2.3-c: priority outside -128..127, not an integer,
  * empty, or given twice is refused with bad-request and not broadcast;
- * the bounds themselves are accepted.
+ * the bounds themselves are accepted. R4.7.2.3-f: the server overrides no
+ * priority (R4.7.2.3-e is not taken up), so contacts see the client's own
+ * value and there is nothing to echo.
  */
 static void R4_7_2_3_b_c_priority_values(void **state) {
   (void)state;
@@ -1504,6 +1506,28 @@ static void R4_2_3_a_R4_4_3_a_R4_5_3_a_R4_6_4_a_inbound_remote_presence(void **s
   finish(h);
 }
 
+/*
+ * R4.4.2-c is not taken up, hence R4.5.3-b has nothing to record: every
+ * update goes to every from/both contact whether or not the server has
+ * heard from it, and so does the unavailable (R4.5.2-c) -- here a remote
+ * contact the server knows nothing of gets all three.
+ */
+static void R4_5_3_b_R4_4_2_c_updates_never_suppressed(void **state) {
+  (void)state;
+  hub h;
+  start(&h);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  remote_subscribes(&h, a, ROMEO);
+  clear_all(&h);
+  hub_send(&h, a, "<presence id='p1'/>");
+  hub_send(&h, a, "<presence id='p2'><show>away</show></presence>");
+  hub_send(&h, a, "<presence id='p3' type='unavailable'/>");
+  assert_int_equal(routed_count(&h, "to='romeo@remote.example'", "id='p1'", (char *)NULL), 1);
+  assert_int_equal(routed_count(&h, "to='romeo@remote.example'", "id='p2'", (char *)NULL), 1);
+  assert_int_equal(routed_count(&h, "to='romeo@remote.example'", "id='p3'", "type='unavailable'", (char *)NULL), 1);
+  finish(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(R4_2_2_a_b_R4_2_3_a_initial_presence_broadcast),
@@ -1525,6 +1549,7 @@ int main(void) {
       cmocka_unit_test(R4_3_2_b_unsubscribed_reply_keeps_preapproval),
       cmocka_unit_test(R4_3_2_f_h_probe_no_available_resource),
       cmocka_unit_test(close_user_ends_every_session),
+      cmocka_unit_test(R4_5_3_b_R4_4_2_c_updates_never_suppressed),
       cmocka_unit_test(R4_3_2_j_k_R4_3_2_1_a_probe_full_xml),
       cmocka_unit_test(R4_3_2_l_n_o_probe_to_full_jid),
       cmocka_unit_test(R4_3_e_f_client_sent_probe),

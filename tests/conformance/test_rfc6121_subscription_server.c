@@ -181,6 +181,8 @@ static hub_client *connected_only(hub *h, const char *local, const char *res) {
  * R3.1.3-k: a request for a contact without available resources is kept
  * whole (status and extensions too) and not delivered to a resource that is
  * only connected; R3.1.3-l: each resource that becomes available gets it;
+ * R2.2-d: a resource that is only connected (or only asked for the roster)
+ * gets no request; it takes initial presence as well;
  * R3.1.3-m, R3.1.3-n: one kept request per requester, the first (a repeat
  * finds the request pending already, and Table 6 leaves that state alone);
  * R3.1.3-o, RA.1-e: no item for it in the contact's roster.
