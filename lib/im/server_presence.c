@@ -183,7 +183,19 @@ static void go_unavailable(xmppim_server *srv, im_user *u, im_resource *r, const
       xmppim_jid *j;
       if (xmppim_jid_new(&j, to, strlen(to), &srv->mem) != 0) continue;
       const xmppim_contact *c = im_roster_get(&u->roster, xmppim_jid_bare_string(j));
+      /* The user's own resources that got the broadcast are not told twice
+       * (fuzz finding: directed presence to a sibling resource). */
+      int own_covered = 0;
+      if (r->available && strcmp(xmppim_jid_bare_string(j), u->bare) == 0) {
+        if (!xmppim_jid_resource(j)) {
+          own_covered = 1;
+        } else {
+          const im_resource *o = im_user_resource(u, j);
+          own_covered = o && (o == r || o->available);
+        }
+      }
       xmppim_jid_free(j);
+      if (own_covered) continue;
       if (r->available && c && xmppim_sub_is_from(c->state)) continue;
       send_and_free(srv, readdress(srv, st, fj, to));
     }
