@@ -69,9 +69,13 @@
  * xmppim_message_new() and xmppim_session_send().
  *
  * Section 5.1 also asks clients without a presence subscription to share
- * directed presence during a chat (R5.1-j to R5.1-l). That is presence,
- * which the chat does not send: it belongs to the application, with the
- * switch R5.1-k requires.
+ * directed presence during a chat (R5.1-j to R5.1-l): with sharing turned
+ * on (xmppim_chat_set_presence_sharing(), off by default: the user decides,
+ * R5.1-k), the first message of a conversation is preceded by an available
+ * presence directed to the contact, and xmppim_chat_end() sends the
+ * directed unavailable. With a roster attached (xmppim_chat_set_roster()),
+ * contacts who already receive the user's presence (subscription from or
+ * both) are not sent any.
  *
  * Limits: strangers can open conversations (any JID may send a chat
  * message), so their number is capped (xmppim_chat_set_max_conversations(),
@@ -95,6 +99,7 @@
 #include <xmppim/common.h>
 #include <xmppim/errors.h>
 #include <xmppim/message.h>
+#include <xmppim/roster.h>
 #include <xmppim/session.h>
 #include <xmppim/stanza.h>
 
@@ -180,6 +185,34 @@ XMPPIM_EXTERN void xmppim_chat_free(xmppim_chat *c);
 XMPPIM_EXTERN int xmppim_chat_set_lang(xmppim_chat *c, const char *preferred,
                                        const char *stream_lang);
 
+/** Who the chat shares presence with during a conversation (R5.1-j, R5.1-k). */
+typedef enum xmppim_chat_sharing {
+  XMPPIM_CHAT_SHARE_NONE = 0, /**< nobody (the default) */
+  XMPPIM_CHAT_SHARE_ALL,      /**< every contact the user chats with */
+  XMPPIM_CHAT_SHARE_CHOSEN    /**< only the contacts named with xmppim_chat_share_with() */
+} xmppim_chat_sharing;
+
+/**
+ * Turns directed presence during chats on or off, globally or for chosen
+ * contacts (R5.1-k). Conversations already under way keep what they did.
+ * @return 0 or #XMPPIM_ERR_INVALID_ARGUMENT.
+ */
+XMPPIM_EXTERN int xmppim_chat_set_presence_sharing(xmppim_chat *c, xmppim_chat_sharing mode);
+
+/**
+ * Chooses (or unchooses) a contact for #XMPPIM_CHAT_SHARE_CHOSEN.
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (a bad JID) or #XMPPIM_ERR_NOMEM.
+ */
+XMPPIM_EXTERN int xmppim_chat_share_with(xmppim_chat *c, const char *contact, int on);
+
+/**
+ * Lets the chat read the roster, so that contacts who already receive the
+ * user's presence through a subscription (from or both) are not sent
+ * directed presence (R5.1-j applies where there is no subscription). The
+ * roster must outlive the chat; NULL detaches it.
+ */
+XMPPIM_EXTERN void xmppim_chat_set_roster(xmppim_chat *c, const xmppim_roster *roster);
+
 /** Takes messages of type normal as chat messages too (default 0: left to the application). */
 XMPPIM_EXTERN void xmppim_chat_set_accept_normal(xmppim_chat *c, int on);
 
@@ -244,8 +277,9 @@ XMPPIM_EXTERN const char *xmppim_chat_thread(const xmppim_chat *c, const char *c
 
 /**
  * Forgets the conversation with @p contact (its thread and lock): the next
- * message starts a new one, with a new thread, to the bare JID. Nothing is
- * sent (no directed presence: see the file comment).
+ * message starts a new one, with a new thread, to the bare JID. When the
+ * conversation shared presence, the directed unavailable presence is sent
+ * (R5.1-l); nothing else is.
  * @return 0, #XMPPIM_ERR_NOT_FOUND (no conversation) or
  *   #XMPPIM_ERR_INVALID_ARGUMENT (NULL, a bad JID).
  */

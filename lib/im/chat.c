@@ -18,6 +18,7 @@
 
 #include <xmppim/chat.h>
 #include <xmppim/jid.h>
+#include <xmppim/roster.h>
 
 #include "util/map.h"
 #include "util/mem.h"
@@ -30,6 +31,7 @@ typedef struct conv {
   size_t bare_len;
   char *locked; /* full JID, or NULL: the bare JID */
   char *thread; /* NULL until one is known */
+  int shared;   /* we sent it directed presence (R5.1-j) */
   struct conv *prev, *next; /* by last use: head is the latest */
 } conv;
 
@@ -43,6 +45,9 @@ struct xmppim_chat {
   size_t max;
   size_t nlocked; /* conversations with a lock: presence is only parsed when nonzero */
   int accept_normal;
+  xmppim_chat_sharing sharing;
+  xmppim_map chosen; /* bare JID -> its own copy, for XMPPIM_CHAT_SHARE_CHOSEN */
+  const xmppim_roster *roster;
   char *pref_lang, *stream_lang;
   uint64_t counter; /* for the fallback thread IDs */
 };
@@ -186,6 +191,7 @@ int xmppim_chat_new(xmppim_chat **out, xmppim_session *session,
   c->user_data = user_data;
   c->max = DEFAULT_MAX_CONVERSATIONS;
   xmppim_map_init(&c->convs, &c->mem);
+  xmppim_map_init(&c->chosen, &c->mem);
   *out = c;
   return 0;
 }
@@ -197,6 +203,12 @@ void xmppim_chat_free(xmppim_chat *c) {
     conv_free(&c->mem, cv);
   }
   xmppim_map_free(&c->convs);
+  size_t it = 0;
+  const char *key;
+  size_t len;
+  void *value;
+  while (xmppim_map_next(&c->chosen, &it, &key, &len, &value)) xmppim_mem_free(&c->mem, value);
+  xmppim_map_free(&c->chosen);
   xmppim_mem_free(&c->mem, c->pref_lang);
   xmppim_mem_free(&c->mem, c->stream_lang);
   xmppim_mem mem = c->mem;
@@ -262,6 +274,59 @@ const char *xmppim_chat_thread(const xmppim_chat *c, const char *contact) {
   return cv ? cv->thread : NULL;
 }
 
+/* ---- presence during a chat (R5.1-j, R5.1-k, R5.1-l) ---- */
+
+int xmppim_chat_set_presence_sharing(xmppim_chat *c, xmppim_chat_sharing mode) {
+  if (!c || (unsigned)mode > XMPPIM_CHAT_SHARE_CHOSEN) return XMPPIM_ERR_INVALID_ARGUMENT;
+  c->sharing = mode;
+  return 0;
+}
+
+int xmppim_chat_share_with(xmppim_chat *c, const char *contact, int on) {
+  xmppim_jid *j;
+  if (!c) return XMPPIM_ERR_INVALID_ARGUMENT;
+  int rv = parse_jid(c, contact, &j);
+  if (rv != 0) return rv;
+  const char *bare = xmppim_jid_bare_string(j);
+  size_t len = strlen(bare);
+  char *had = xmppim_map_get(&c->chosen, bare, len);
+  if (on && !had) {
+    char *copy = xmppim_mem_strndup(&c->mem, bare, len);
+    if (!copy || xmppim_map_put(&c->chosen, copy, len, copy) != 0) {
+      xmppim_mem_free(&c->mem, copy);
+      rv = XMPPIM_ERR_NOMEM;
+    }
+  } else if (!on && had) {
+    xmppim_map_remove(&c->chosen, bare, len);
+    xmppim_mem_free(&c->mem, had);
+  }
+  xmppim_jid_free(j);
+  return rv;
+}
+
+void xmppim_chat_set_roster(xmppim_chat *c, const xmppim_roster *roster) {
+  if (c) c->roster = roster;
+}
+
+/* Whether a conversation with `bare` shares presence: the user's choice
+ * (R5.1-k), and only where no subscription already does (R5.1-j). */
+static int shares_with(const xmppim_chat *c, const char *bare) {
+  if (c->sharing == XMPPIM_CHAT_SHARE_NONE) return 0;
+  if (c->sharing == XMPPIM_CHAT_SHARE_CHOSEN && !xmppim_map_get(&c->chosen, bare, strlen(bare))) return 0;
+  const xmppim_roster_item *it = c->roster ? xmppim_roster_find(c->roster, bare) : NULL;
+  return !(it && xmppim_sub_is_from(xmppim_roster_item_state(it)));
+}
+
+static int send_directed(xmppim_chat *c, const char *to, const char *type) {
+  xmppim_stanza *p;
+  int rv = xmppim_stanza_new(&p, &c->mem, "presence", "jabber:client");
+  if (rv) return rv;
+  if ((rv = xmppim_stanza_set_attr(p, "to", to)) == 0 && (!type || (rv = xmppim_stanza_set_attr(p, "type", type)) == 0))
+    rv = xmppim_session_send(c->session, p);
+  xmppim_stanza_free(p);
+  return rv;
+}
+
 int xmppim_chat_end(xmppim_chat *c, const char *contact) {
   xmppim_jid *j;
   if (!c) return XMPPIM_ERR_INVALID_ARGUMENT;
@@ -270,6 +335,8 @@ int xmppim_chat_end(xmppim_chat *c, const char *contact) {
   conv *cv = conv_find(c, xmppim_jid_bare_string(j));
   xmppim_jid_free(j);
   if (!cv) return XMPPIM_ERR_NOT_FOUND;
+  /* R5.1-l: the chat is over; the presence shared for it ends too. */
+  if (cv->shared && (rv = send_directed(c, cv->bare, "unavailable")) != 0) return rv;
   conv_forget(c, cv);
   return 0;
 }
@@ -355,7 +422,11 @@ int xmppim_chat_send(xmppim_chat *c, const char *to, const char *body, const cha
   undo u;
   int rv = compose(c, to, body, lang, &m, &u);
   if (rv != 0) return rv;
-  rv = xmppim_session_send(c->session, m);
+  /* R5.1-j: so that each notices the other going away during the chat. */
+  int share = !u.cv->shared && shares_with(c, u.cv->bare);
+  if (share) rv = send_directed(c, u.cv->bare, NULL);
+  if (rv == 0) rv = xmppim_session_send(c->session, m);
+  if (rv == 0 && share) u.cv->shared = 1;
   xmppim_stanza_free(m);
   if (rv != 0) rollback(c, &u);
   else commit(c, &u);

@@ -218,6 +218,70 @@ static void R5_1_a_c_e_first_message_to_bare_jid_with_thread(void **state) {
   harness_free(&h);
 }
 
+/* R5.1-k: presence sharing is the user's switch, off by default, global
+ * or per contact; R5.1-j: when on, the first message of a conversation
+ * follows an available presence directed to the contact (once); R5.1-l:
+ * ending the conversation sends the directed unavailable. */
+static void R5_1_j_k_l_presence_shared_only_when_chosen(void **state) {
+  (void)state;
+  harness h;
+  harness_init(&h, NULL);
+  /* Off: one stanza, the message. */
+  send_and_get(&h, ROMEO, "one");
+  assert_int_equal(xmppim_chat_end(h.chat, ROMEO), 0);
+  pump(&h);
+  assert_int_equal(h.ngot, 1);
+  /* Chosen contacts only. */
+  assert_int_equal(xmppim_chat_set_presence_sharing(h.chat, XMPPIM_CHAT_SHARE_CHOSEN), 0);
+  assert_int_equal(xmppim_chat_share_with(h.chat, "Romeo@Example.NET/any", 1), 0);
+  got_clear(&h);
+  assert_int_equal(xmppim_chat_send(h.chat, "tybalt@example.com", "not you", NULL), 0);
+  pump(&h);
+  assert_int_equal(h.ngot, 1);
+  got_clear(&h);
+  assert_int_equal(xmppim_chat_send(h.chat, ROMEO, "two", NULL), 0);
+  assert_int_equal(xmppim_chat_send(h.chat, ROMEO, "three", NULL), 0);
+  pump(&h);
+  assert_int_equal(h.ngot, 3);
+  assert_string_equal(xmppim_stanza_name(h.got[0]), "presence");
+  assert_string_equal(xmppim_stanza_attr(h.got[0], "to"), ROMEO);
+  assert_null(xmppim_stanza_attr(h.got[0], "type"));
+  assert_string_equal(xmppim_stanza_name(h.got[1]), "message");
+  assert_string_equal(xmppim_stanza_name(h.got[2]), "message");
+  got_clear(&h);
+  assert_int_equal(xmppim_chat_end(h.chat, ROMEO), 0);
+  pump(&h);
+  assert_int_equal(h.ngot, 1);
+  assert_string_equal(xmppim_stanza_attr(h.got[0], "type"), "unavailable");
+  assert_string_equal(xmppim_stanza_attr(h.got[0], "to"), ROMEO);
+  /* Unchosen again, or switched off: nothing. */
+  assert_int_equal(xmppim_chat_share_with(h.chat, ROMEO, 0), 0);
+  got_clear(&h);
+  send_and_get(&h, ROMEO, "four");
+  assert_int_equal(xmppim_chat_end(h.chat, ROMEO), 0);
+  assert_int_equal(xmppim_chat_set_presence_sharing(h.chat, XMPPIM_CHAT_SHARE_ALL), 0);
+  got_clear(&h);
+  assert_int_equal(xmppim_chat_send(h.chat, "nurse@example.com", "five", NULL), 0);
+  pump(&h);
+  assert_int_equal(h.ngot, 2);
+  /* R5.1-j is for parties without a subscription: a contact who already
+   * gets the user's presence (From, in the attached roster) gets none. */
+  xmppim_roster *r;
+  assert_int_equal(xmppim_roster_client_new(&r, h.client, NULL, NULL, NULL), 0);
+  const char *cache = "xmppim-roster 1\nver -\nitem =juliet@example.org 6 0 - 0\nend 1\n";
+  assert_int_equal(xmppim_roster_load(r, cache, strlen(cache)), 0);
+  xmppim_chat_set_roster(h.chat, r);
+  got_clear(&h);
+  assert_int_equal(xmppim_chat_send(h.chat, "juliet@example.org", "six", NULL), 0);
+  pump(&h);
+  assert_int_equal(h.ngot, 1);
+  xmppim_chat_set_roster(h.chat, NULL);
+  xmppim_roster_free(r);
+  assert_int_equal(xmppim_chat_set_presence_sharing(h.chat, (xmppim_chat_sharing)7), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_chat_share_with(h.chat, "@bad", 1), XMPPIM_ERR_INVALID_ARGUMENT);
+  harness_free(&h);
+}
+
 /* R5.1-f, R5.1-d: until a reply comes, messages keep going to the bare JID,
  * in the same thread. */
 static void R5_1_d_f_bare_until_reply(void **state) {
@@ -808,6 +872,7 @@ static void chat_allocation_failures(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(R5_1_a_c_e_first_message_to_bare_jid_with_thread),
+    cmocka_unit_test(R5_1_j_k_l_presence_shared_only_when_chosen),
       cmocka_unit_test(R5_1_d_f_bare_until_reply),
       cmocka_unit_test(R5_1_h_lock_on_reply_from_full_jid),
       cmocka_unit_test(R5_1_b_d_g_reply_to_full_jid_in_contacts_thread),
