@@ -24,5 +24,10 @@
 #include <xmppim/message.h>
 #include <xmppim/chat.h>
 #include <xmppim/presence.h>
+#include <xmppim/features.h>
+#if XMPPIM_HAVE_SOCKETS
+#include <xmppim/net.h>
+#include <xmppim/loop.h>
+#endif
 
 #endif /* XMPPIM_H */

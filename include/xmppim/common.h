@@ -74,6 +74,11 @@ typedef enum xmppim_error {
   XMPPIM_ERR_JID_BAD_DOMAIN = -113,
   /** Text is not valid UTF-8. */
   XMPPIM_ERR_BAD_UTF8 = -114,
+  /** A system call or the network failed (optional adapters); the
+   * adapter's error text says which and why. */
+  XMPPIM_ERR_IO = -120,
+  /** Something took longer than its configured limit (optional adapters). */
+  XMPPIM_ERR_TIMEOUT = -121,
   /** Values at or below this one are fatal for the object. */
   XMPPIM_ERR_FATAL = -900,
   /** Out of memory. */

@@ -16,6 +16,8 @@ const char *xmppim_strerror(int error_code) {
   case XMPPIM_ERR_JID_PROHIBITED: return "JID part has a prohibited character";
   case XMPPIM_ERR_JID_BAD_DOMAIN: return "JID domainpart is not a valid domain or IP literal";
   case XMPPIM_ERR_BAD_UTF8: return "invalid UTF-8";
+  case XMPPIM_ERR_IO: return "system or network failure";
+  case XMPPIM_ERR_TIMEOUT: return "timed out";
   case XMPPIM_ERR_NOMEM: return "out of memory";
   case XMPPIM_ERR_STREAM: return "stream error";
   case XMPPIM_ERR_CALLBACK_FAILURE: return "callback failed";

@@ -1,0 +1,243 @@
+/*
+ * Non-blocking TCP: a connector that tries resolver candidates one after
+ * the other, each with its own time limit, and the listener helpers of a
+ * server. Nothing here waits: connect(2) returns EINPROGRESS, the caller
+ * polls for POLLOUT, and SO_ERROR says how it went.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xmppim/net.h>
+
+struct xmppim_connector {
+  xmppim_net_candidate *cands;
+  size_t n, next; /* next: the candidate after the current attempt */
+  uint64_t attempt_ms, deadline;
+  int fd;         /* the current attempt, or the connected socket */
+  int status;     /* 0 under way, 1 connected, negative: failed */
+  int taken;
+  int timeouts;   /* attempts that ran out of time */
+  char error[1024];
+};
+
+static int set_nonblock_cloexec(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+  int fdfl = fcntl(fd, F_GETFD);
+  if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return -1;
+  return 0;
+}
+
+static socklen_t make_addr(const char *address, uint16_t port, struct sockaddr_storage *ss) {
+  memset(ss, 0, sizeof *ss);
+  struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+  struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+  if (inet_pton(AF_INET6, address, &s6->sin6_addr) == 1) {
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(port);
+    return sizeof *s6;
+  }
+  if (inet_pton(AF_INET, address, &s4->sin_addr) == 1) {
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    return sizeof *s4;
+  }
+  return 0;
+}
+
+static void note(xmppim_connector *c, const xmppim_net_candidate *cand, const char *why) {
+  size_t len = strlen(c->error);
+  snprintf(c->error + len, sizeof c->error - len, "%s%s%s%s port %u: %s", len ? "\n" : "",
+           cand->family == AF_INET6 ? "[" : "", cand->address,
+           cand->family == AF_INET6 ? "]" : "", (unsigned)cand->port, why);
+}
+
+/* Starts attempts until one is in progress or connected, or none is left. */
+static void start_next(xmppim_connector *c, uint64_t now_ms) {
+  while (c->next < c->n) {
+    const xmppim_net_candidate *cand = &c->cands[c->next++];
+    struct sockaddr_storage ss;
+    socklen_t len = make_addr(cand->address, cand->port, &ss);
+    if (!len) {
+      note(c, cand, "not a numeric address");
+      continue;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+      note(c, cand, strerror(errno));
+      continue;
+    }
+    if (set_nonblock_cloexec(fd) < 0) {
+      note(c, cand, strerror(errno));
+      close(fd);
+      continue;
+    }
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
+      c->fd = fd;
+      c->status = 1;
+      return;
+    }
+    if (errno == EINPROGRESS || errno == EINTR) {
+      c->fd = fd;
+      c->deadline = now_ms + c->attempt_ms;
+      return;
+    }
+    note(c, cand, strerror(errno));
+    close(fd);
+  }
+  c->fd = -1;
+  c->deadline = UINT64_MAX;
+  c->status = c->timeouts > 0 && c->timeouts == (int)c->n ? XMPPIM_ERR_TIMEOUT : XMPPIM_ERR_IO;
+}
+
+int xmppim_connector_new(xmppim_connector **out, const xmppim_net_candidate *candidates, size_t n,
+                         uint64_t attempt_ms, uint64_t now_ms) {
+  if (!out) return XMPPIM_ERR_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!candidates || n == 0 || n > 1024) return XMPPIM_ERR_INVALID_ARGUMENT;
+  xmppim_connector *c = calloc(1, sizeof *c);
+  if (!c) return XMPPIM_ERR_NOMEM;
+  c->cands = malloc(n * sizeof *c->cands);
+  if (!c->cands) {
+    free(c);
+    return XMPPIM_ERR_NOMEM;
+  }
+  memcpy(c->cands, candidates, n * sizeof *c->cands);
+  c->n = n;
+  c->attempt_ms = attempt_ms ? attempt_ms : 10000;
+  c->fd = -1;
+  c->deadline = UINT64_MAX;
+  start_next(c, now_ms);
+  *out = c;
+  return 0;
+}
+
+void xmppim_connector_free(xmppim_connector *c) {
+  if (!c) return;
+  if (c->fd >= 0 && !c->taken) close(c->fd);
+  free(c->cands);
+  free(c);
+}
+
+size_t xmppim_connector_pollfds(const xmppim_connector *c, struct pollfd *fds, size_t max) {
+  if (!c || c->status != 0 || c->fd < 0 || max == 0) return 0;
+  fds[0].fd = c->fd;
+  fds[0].events = POLLOUT;
+  fds[0].revents = 0;
+  return 1;
+}
+
+uint64_t xmppim_connector_next_deadline(const xmppim_connector *c) {
+  return c && c->status == 0 ? c->deadline : UINT64_MAX;
+}
+
+int xmppim_connector_process(xmppim_connector *c, const struct pollfd *fds, size_t n,
+                             uint64_t now_ms) {
+  if (!c) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (c->status != 0) return c->status;
+  short ev = 0;
+  for (size_t i = 0; fds && i < n; i++)
+    if (fds[i].fd == c->fd) ev |= fds[i].revents;
+  const xmppim_net_candidate *cand = &c->cands[c->next - 1];
+  if (ev & (POLLOUT | POLLERR | POLLHUP)) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == 0) {
+      c->status = 1;
+      c->deadline = UINT64_MAX;
+      return 1;
+    }
+    if (err != EINPROGRESS && err != EALREADY) {
+      note(c, cand, strerror(err));
+      close(c->fd);
+      c->fd = -1;
+      start_next(c, now_ms);
+      return c->status;
+    }
+  }
+  if (now_ms >= c->deadline) {
+    note(c, cand, "connect timed out");
+    c->timeouts++;
+    close(c->fd);
+    c->fd = -1;
+    start_next(c, now_ms);
+  }
+  return c->status;
+}
+
+int xmppim_connector_status(const xmppim_connector *c) {
+  return c ? c->status : XMPPIM_ERR_INVALID_ARGUMENT;
+}
+
+int xmppim_connector_take_fd(xmppim_connector *c, const xmppim_net_candidate **which) {
+  if (which) *which = NULL;
+  if (!c || c->status != 1 || c->taken) return -1;
+  c->taken = 1;
+  if (which) *which = &c->cands[c->next - 1];
+  return c->fd;
+}
+
+const char *xmppim_connector_error(const xmppim_connector *c) { return c ? c->error : ""; }
+
+int xmppim_net_listen(const char *address, uint16_t port, int backlog) {
+  struct sockaddr_storage ss;
+  socklen_t len = make_addr(address ? address : "::", port, &ss);
+  if (!len) {
+    errno = EINVAL;
+    return -1;
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  int one = 1, zero = 0;
+  if (set_nonblock_cloexec(fd) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+      (ss.ss_family == AF_INET6 &&
+       setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0) ||
+      bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+      listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int xmppim_net_accept(int listen_fd) {
+  int fd;
+  do {
+    fd = accept(listen_fd, NULL, NULL);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (errno == EWOULDBLOCK) errno = EAGAIN;
+    return -1;
+  }
+  if (set_nonblock_cloexec(fd) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+uint16_t xmppim_net_local_port(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+  if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  return 0;
+}

@@ -1,0 +1,416 @@
+/*
+ * The c-ares resolver adapter against a tiny DNS responder in this process
+ * (UDP on 127.0.0.1, answers SRV/A/AAAA from a table): SRV ordering by
+ * priority and weight with a fixed random function, _xmpps-client records
+ * (direct TLS), the fallback to the domain on 5222, the "." target, IPv6
+ * and IPv4 interleaving, IP literals, and time limits. No real network.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xmppim.h>
+
+/* ---- the DNS responder ---- */
+
+enum { T_A = 1, T_AAAA = 28, T_SRV = 33 };
+
+typedef struct dns_rr {
+  const char *name;
+  int type;
+  const char *data; /* A/AAAA: the address; SRV: the target ("." for none) */
+  uint16_t priority, weight, port;
+} dns_rr;
+
+typedef struct dnsd {
+  int fd;
+  uint16_t port;
+  const dns_rr *table;
+  size_t n;
+  int silent; /* read queries, answer none */
+  int queries;
+} dnsd;
+
+static void dnsd_start(dnsd *d, const dns_rr *table, size_t n) {
+  memset(d, 0, sizeof *d);
+  d->table = table;
+  d->n = n;
+  d->fd = socket(AF_INET, SOCK_DGRAM, 0);
+  assert_true(d->fd >= 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  assert_int_equal(bind(d->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  assert_int_equal(getsockname(d->fd, (struct sockaddr *)&sa, &len), 0);
+  d->port = ntohs(sa.sin_port);
+}
+
+static void put16(unsigned char *p, uint16_t v) {
+  p[0] = (unsigned char)(v >> 8);
+  p[1] = (unsigned char)v;
+}
+
+static size_t put_name(unsigned char *p, const char *name) {
+  size_t o = 0;
+  if (strcmp(name, ".") != 0) {
+    const char *s = name;
+    while (*s) {
+      const char *dot = strchr(s, '.');
+      size_t l = dot ? (size_t)(dot - s) : strlen(s);
+      p[o++] = (unsigned char)l;
+      memcpy(p + o, s, l);
+      o += l;
+      s += l;
+      if (*s == '.') s++;
+    }
+  }
+  p[o++] = 0;
+  return o;
+}
+
+/* Answers one query from the table (NXDOMAIN when the name has no record at all). */
+static void dnsd_answer(dnsd *d) {
+  unsigned char q[512], a[1500];
+  struct sockaddr_storage from;
+  socklen_t flen = sizeof from;
+  ssize_t n = recvfrom(d->fd, q, sizeof q, 0, (struct sockaddr *)&from, &flen);
+  if (n < 12) return;
+  d->queries++;
+  if (d->silent) return;
+  char name[256];
+  size_t o = 12, nl = 0;
+  while (o < (size_t)n && q[o] != 0) {
+    size_t l = q[o++];
+    if (o + l > (size_t)n || nl + l + 1 >= sizeof name) return;
+    if (nl) name[nl++] = '.';
+    memcpy(name + nl, q + o, l);
+    nl += l;
+    o += l;
+  }
+  name[nl] = '\0';
+  o++;
+  if (o + 4 > (size_t)n) return;
+  int qtype = q[o] << 8 | q[o + 1];
+  o += 4;
+  memcpy(a, q, o); /* header and question */
+  a[2] = 0x81 | (q[2] & 0x01);
+  a[3] = 0x80;
+  put16(a + 6, 0);
+  put16(a + 8, 0);
+  put16(a + 10, 0);
+  size_t w = o;
+  int known = 0, count = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    const dns_rr *rr = &d->table[i];
+    if (strcasecmp(rr->name, name) != 0) continue;
+    known = 1;
+    if (rr->type != qtype) continue;
+    a[w++] = 0xC0;
+    a[w++] = 0x0C;
+    put16(a + w, (uint16_t)rr->type);
+    put16(a + w + 2, 1);
+    a[w + 4] = 0, a[w + 5] = 0, a[w + 6] = 0, a[w + 7] = 60;
+    size_t rdlen_at = w + 8;
+    w += 10;
+    size_t start = w;
+    if (rr->type == T_A) {
+      assert_int_equal(inet_pton(AF_INET, rr->data, a + w), 1);
+      w += 4;
+    } else if (rr->type == T_AAAA) {
+      assert_int_equal(inet_pton(AF_INET6, rr->data, a + w), 1);
+      w += 16;
+    } else {
+      put16(a + w, rr->priority);
+      put16(a + w + 2, rr->weight);
+      put16(a + w + 4, rr->port);
+      w += 6;
+      w += put_name(a + w, rr->data);
+    }
+    put16(a + rdlen_at, (uint16_t)(w - start));
+    count++;
+  }
+  put16(a + 6, (uint16_t)count);
+  if (!known) a[3] |= 3; /* NXDOMAIN */
+  sendto(d->fd, a, w, 0, (struct sockaddr *)&from, flen);
+}
+
+/* ---- driving ---- */
+
+typedef struct seq {
+  const uint32_t *v;
+  size_t n, i;
+} seq;
+
+static uint32_t seq_next(void *ud) {
+  seq *s = ud;
+  uint32_t v = s->v[s->i % s->n];
+  s->i++;
+  return v;
+}
+
+/* Runs the resolver and the responder together; returns the final status. */
+static int run(xmppim_resolver *r, dnsd *d, uint64_t *elapsed) {
+  uint64_t start = xmppim_loop_now();
+  while (xmppim_resolver_status(r) == 0) {
+    uint64_t now = xmppim_loop_now();
+    assert_true(now - start < 2000);
+    struct pollfd fds[17];
+    size_t n = xmppim_resolver_pollfds(r, fds, 16);
+    fds[n].fd = d->fd;
+    fds[n].events = POLLIN;
+    fds[n].revents = 0;
+    uint64_t dl = xmppim_resolver_next_deadline(r, now);
+    int to = dl == UINT64_MAX ? 100 : dl <= now ? 0 : (int)(dl - now > 100 ? 100 : dl - now);
+    assert_true(poll(fds, n + 1, to) >= 0);
+    if (fds[n].revents & POLLIN) dnsd_answer(d);
+    xmppim_resolver_process(r, fds, n, xmppim_loop_now());
+  }
+  if (elapsed) *elapsed = xmppim_loop_now() - start;
+  return xmppim_resolver_status(r);
+}
+
+static xmppim_resolver *resolver_for(dnsd *d) {
+  xmppim_resolver *r;
+  assert_int_equal(xmppim_resolver_new(&r), 0);
+  char csv[64];
+  snprintf(csv, sizeof csv, "127.0.0.1:%u", (unsigned)d->port);
+  assert_int_equal(xmppim_resolver_set_servers(r, csv), 0);
+  assert_int_equal(xmppim_resolver_set_timeouts(r, 300, 2, 1500), 0);
+  return r;
+}
+
+static void expect(const xmppim_net_candidate *c, const char *addr, uint16_t port, int tls,
+                   const char *host) {
+  assert_string_equal(c->address, addr);
+  assert_int_equal(c->port, port);
+  assert_int_equal(c->direct_tls, tls);
+  assert_string_equal(c->host, host);
+  assert_int_equal(c->family, strchr(addr, ':') ? AF_INET6 : AF_INET);
+}
+
+static const dns_rr srv_table[] = {
+    {"_xmpp-client._tcp.example.test", T_SRV, "a.example.test", 10, 0, 5222},
+    {"_xmpp-client._tcp.example.test", T_SRV, "b.example.test", 5, 60, 5223},
+    {"_xmpp-client._tcp.example.test", T_SRV, "c.example.test", 5, 40, 5224},
+    {"_xmpps-client._tcp.example.test", T_SRV, "d.example.test", 5, 0, 5225},
+    {"a.example.test", T_A, "192.0.2.1", 0, 0, 0},
+    {"b.example.test", T_AAAA, "2001:db8::b", 0, 0, 0},
+    {"b.example.test", T_A, "192.0.2.2", 0, 0, 0},
+    {"c.example.test", T_A, "192.0.2.3", 0, 0, 0},
+    {"d.example.test", T_A, "192.0.2.4", 0, 0, 0},
+    {"example.test", T_A, "192.0.2.99", 0, 0, 0},
+};
+
+/* Priority 5 first: d (weight 0, in line first), then b (60) and c (40)
+ * chosen by the random numbers; priority 10 last. */
+static void srv_order_by_priority_and_weight(void **state) {
+  (void)state;
+  static const struct {
+    uint32_t rnd[3];
+    const char *second, *third;
+  } cases[] = {
+      {{0, 70, 0}, "c", "b"},     /* 0 -> d; 70 of 0..100 passes b's 60 -> c */
+      {{0, 60, 0}, "b", "c"},     /* 60 is still b's */
+      {{0, 101 + 61, 0}, "c", "b"}, /* taken modulo sum+1: 61 -> c */
+      {{50, 0, 0}, "b", "c"},     /* 50 of 0..100 with d (0) first: b */
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    dnsd d;
+    dnsd_start(&d, srv_table, sizeof srv_table / sizeof srv_table[0]);
+    xmppim_resolver *r = resolver_for(&d);
+    seq s = {cases[k].rnd, 3, 0};
+    xmppim_resolver_set_random(r, seq_next, &s);
+    assert_int_equal(xmppim_resolver_start(r, "example.test", xmppim_loop_now()), 0);
+    assert_int_equal(run(r, &d, NULL), 1);
+    const xmppim_net_candidate *c;
+    size_t n = xmppim_resolver_candidates(r, &c);
+    assert_int_equal(n, 5);
+    size_t i = 0;
+    if (cases[k].rnd[0] % 101 == 0) {
+      expect(&c[i++], "192.0.2.4", 5225, 1, "d.example.test");
+      for (int j = 0; j < 2; j++) {
+        const char *h = j == 0 ? cases[k].second : cases[k].third;
+        if (h[0] == 'b') {
+          expect(&c[i++], "2001:db8::b", 5223, 0, "b.example.test");
+          expect(&c[i++], "192.0.2.2", 5223, 0, "b.example.test");
+        } else {
+          expect(&c[i++], "192.0.2.3", 5224, 0, "c.example.test");
+        }
+      }
+    } else {
+      /* 50: past d's 0, within b's 0..60 */
+      expect(&c[i++], "2001:db8::b", 5223, 0, "b.example.test");
+      expect(&c[i++], "192.0.2.2", 5223, 0, "b.example.test");
+      /* then d (0) and c (40), random 0 -> d */
+      expect(&c[i++], "192.0.2.4", 5225, 1, "d.example.test");
+      expect(&c[i++], "192.0.2.3", 5224, 0, "c.example.test");
+    }
+    expect(&c[i++], "192.0.2.1", 5222, 0, "a.example.test");
+    assert_string_equal(xmppim_resolver_error(r), "");
+    xmppim_resolver_free(r);
+    close(d.fd);
+  }
+}
+
+static const dns_rr plain_table[] = {
+    {"plain.test", T_AAAA, "2001:db8::1", 0, 0, 0},
+    {"plain.test", T_AAAA, "2001:db8::2", 0, 0, 0},
+    {"plain.test", T_A, "192.0.2.10", 0, 0, 0},
+    {"plain.test", T_A, "192.0.2.11", 0, 0, 0},
+    {"plain.test", T_A, "192.0.2.12", 0, 0, 0},
+    {"v4only.test", T_A, "192.0.2.20", 0, 0, 0},
+};
+
+static void no_srv_falls_back_to_domain_interleaved(void **state) {
+  (void)state;
+  dnsd d;
+  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
+  xmppim_resolver *r = resolver_for(&d);
+  assert_int_equal(xmppim_resolver_start(r, "plain.test", xmppim_loop_now()), 0);
+  assert_int_equal(run(r, &d, NULL), 1);
+  const xmppim_net_candidate *c;
+  assert_int_equal(xmppim_resolver_candidates(r, &c), 5);
+  expect(&c[0], "2001:db8::1", 5222, 0, "plain.test");
+  expect(&c[1], "192.0.2.10", 5222, 0, "plain.test");
+  expect(&c[2], "2001:db8::2", 5222, 0, "plain.test");
+  expect(&c[3], "192.0.2.11", 5222, 0, "plain.test");
+  expect(&c[4], "192.0.2.12", 5222, 0, "plain.test");
+  /* SRV x2 and AAAA + A */
+  assert_int_equal(d.queries, 4);
+  xmppim_resolver_free(r);
+
+  r = resolver_for(&d);
+  assert_int_equal(xmppim_resolver_start(r, "v4only.test.", xmppim_loop_now()), 0);
+  assert_int_equal(run(r, &d, NULL), 1);
+  assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
+  expect(&c[0], "192.0.2.20", 5222, 0, "v4only.test");
+  xmppim_resolver_free(r);
+  close(d.fd);
+}
+
+static const dns_rr dot_table[] = {
+    {"_xmpp-client._tcp.nope.test", T_SRV, ".", 0, 0, 0},
+    {"nope.test", T_A, "192.0.2.30", 0, 0, 0},
+    {"_xmpp-client._tcp.half.test", T_SRV, ".", 0, 0, 0},
+    {"_xmpps-client._tcp.half.test", T_SRV, "tls.half.test", 0, 0, 5223},
+    {"tls.half.test", T_AAAA, "2001:db8::5", 0, 0, 0},
+};
+
+static void dot_target_means_no_service(void **state) {
+  (void)state;
+  dnsd d;
+  dnsd_start(&d, dot_table, sizeof dot_table / sizeof dot_table[0]);
+  xmppim_resolver *r = resolver_for(&d);
+  assert_int_equal(xmppim_resolver_start(r, "nope.test", xmppim_loop_now()), 0);
+  assert_int_equal(run(r, &d, NULL), XMPPIM_ERR_NOT_FOUND);
+  const xmppim_net_candidate *c;
+  assert_int_equal(xmppim_resolver_candidates(r, &c), 0);
+  assert_non_null(strstr(xmppim_resolver_error(r), "\".\""));
+  assert_int_equal(d.queries, 2); /* no fallback to nope.test's A record */
+  xmppim_resolver_free(r);
+
+  /* "." for one service, records for the other: the other is used */
+  r = resolver_for(&d);
+  assert_int_equal(xmppim_resolver_start(r, "half.test", xmppim_loop_now()), 0);
+  assert_int_equal(run(r, &d, NULL), 1);
+  assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
+  expect(&c[0], "2001:db8::5", 5223, 1, "tls.half.test");
+  xmppim_resolver_free(r);
+  close(d.fd);
+}
+
+static void unknown_domain_is_not_found(void **state) {
+  (void)state;
+  dnsd d;
+  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
+  xmppim_resolver *r = resolver_for(&d);
+  assert_int_equal(xmppim_resolver_start(r, "missing.test", xmppim_loop_now()), 0);
+  assert_int_equal(run(r, &d, NULL), XMPPIM_ERR_NOT_FOUND);
+  assert_non_null(strstr(xmppim_resolver_error(r), "missing.test"));
+  xmppim_resolver_free(r);
+  close(d.fd);
+}
+
+static void ip_literals_need_no_dns(void **state) {
+  (void)state;
+  xmppim_resolver *r;
+  const xmppim_net_candidate *c;
+  assert_int_equal(xmppim_resolver_new(&r), 0);
+  assert_int_equal(xmppim_resolver_start(r, "127.0.0.1", 0), 0);
+  assert_int_equal(xmppim_resolver_status(r), 1);
+  assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
+  expect(&c[0], "127.0.0.1", 5222, 0, "127.0.0.1");
+  struct pollfd fds[4];
+  assert_int_equal(xmppim_resolver_pollfds(r, fds, 4), 0);
+  assert_int_equal(xmppim_resolver_next_deadline(r, 0), UINT64_MAX);
+  assert_int_equal(xmppim_resolver_start(r, "127.0.0.1", 0), XMPPIM_ERR_INVALID_STATE);
+  xmppim_resolver_free(r);
+
+  assert_int_equal(xmppim_resolver_new(&r), 0);
+  assert_int_equal(xmppim_resolver_start(r, "[::1]", 0), 0);
+  assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
+  expect(&c[0], "::1", 5222, 0, "[::1]");
+  xmppim_resolver_free(r);
+}
+
+static void silent_server_times_out(void **state) {
+  (void)state;
+  dnsd d;
+  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
+  d.silent = 1;
+  /* c-ares' own limits: 60 ms a try, one try per query */
+  xmppim_resolver *r = resolver_for(&d);
+  assert_int_equal(xmppim_resolver_set_timeouts(r, 60, 1, 0), 0);
+  uint64_t elapsed;
+  assert_int_equal(xmppim_resolver_start(r, "plain.test", xmppim_loop_now()), 0);
+  assert_int_equal(run(r, &d, &elapsed), XMPPIM_ERR_TIMEOUT);
+  assert_true(elapsed < 900);
+  xmppim_resolver_free(r);
+
+  /* the overall limit, well before c-ares would give up */
+  r = resolver_for(&d);
+  assert_int_equal(xmppim_resolver_set_timeouts(r, 5000, 2, 150), 0);
+  assert_int_equal(xmppim_resolver_start(r, "plain.test", xmppim_loop_now()), 0);
+  assert_int_equal(run(r, &d, &elapsed), XMPPIM_ERR_TIMEOUT);
+  assert_true(elapsed >= 140 && elapsed < 900);
+  assert_non_null(strstr(xmppim_resolver_error(r), "took too long"));
+  xmppim_resolver_free(r);
+  close(d.fd);
+}
+
+static void bad_arguments(void **state) {
+  (void)state;
+  xmppim_resolver *r;
+  assert_int_equal(xmppim_resolver_new(NULL), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_resolver_new(&r), 0);
+  assert_int_equal(xmppim_resolver_set_servers(r, ""), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_resolver_set_timeouts(r, 0, 1, 0), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_resolver_start(r, "", 0), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_resolver_status(r), 0);
+  assert_int_equal(xmppim_resolver_process(r, NULL, 0, 0), 0);
+  xmppim_resolver_free(r);
+  xmppim_resolver_free(NULL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(srv_order_by_priority_and_weight),
+      cmocka_unit_test(no_srv_falls_back_to_domain_interleaved),
+      cmocka_unit_test(dot_target_means_no_service),
+      cmocka_unit_test(unknown_domain_is_not_found),
+      cmocka_unit_test(ip_literals_need_no_dns),
+      cmocka_unit_test(silent_server_times_out),
+      cmocka_unit_test(bad_arguments),
+  };
+  return cmocka_run_group_tests_name("resolve", tests, NULL, NULL);
+}
