@@ -29,5 +29,8 @@
 #include <xmppim/net.h>
 #include <xmppim/loop.h>
 #endif
+#if XMPPIM_HAVE_TLS
+#include <xmppim/tls.h>
+#endif
 
 #endif /* XMPPIM_H */

@@ -88,7 +88,12 @@ typedef enum xmppim_error {
   /** A callback returned an error other than #XMPPIM_ERR_PAUSE. */
   XMPPIM_ERR_CALLBACK_FAILURE = -903,
   /** A dependency (libxml2, GnuTLS, libidn) failed in a way that is not the input's fault. */
-  XMPPIM_ERR_INTERNAL = -904
+  XMPPIM_ERR_INTERNAL = -904,
+  /** The TLS adapter failed: a handshake or record error, a fatal alert,
+   * a protocol version below TLS 1.2 (xmppim_tls_error_text() says which). */
+  XMPPIM_ERR_TLS = -920,
+  /** The TLS adapter refused the peer's certificate (chain or name). */
+  XMPPIM_ERR_TLS_VERIFY = -921
 } xmppim_error;
 
 /**

@@ -22,6 +22,8 @@ const char *xmppim_strerror(int error_code) {
   case XMPPIM_ERR_STREAM: return "stream error";
   case XMPPIM_ERR_CALLBACK_FAILURE: return "callback failed";
   case XMPPIM_ERR_INTERNAL: return "internal error in a dependency";
+  case XMPPIM_ERR_TLS: return "TLS failed";
+  case XMPPIM_ERR_TLS_VERIFY: return "TLS certificate verification failed";
   default: return "unknown error";
   }
 }
