@@ -166,8 +166,8 @@ XMPPIM_EXTERN int xmppim_tls_start(xmppim_tls *t);
  * paused or hit its output limit).
  * @return the bytes consumed (all of them once TLS runs; before, what the
  * session took, plus what followed `<proceed/>`), or a negative error:
- * #XMPPIM_ERR_BACKPRESSURE (drain the output, then feed again: decrypted
- * data is still waiting for the session), #XMPPIM_ERR_TLS (a TLS failure or
+ * #XMPPIM_ERR_BACKPRESSURE (nothing taken: decrypted data still waits for
+ * the session; drain the output, then feed again, see xmppim_tls_pending()), #XMPPIM_ERR_TLS (a TLS failure or
  * a fatal alert; see xmppim_tls_error_text()), #XMPPIM_ERR_TLS_VERIFY, a
  * session error (#XMPPIM_ERR_STREAM ...), #XMPPIM_ERR_NOMEM,
  * #XMPPIM_ERR_INVALID_STATE (the adapter failed or was closed earlier).
@@ -187,6 +187,14 @@ XMPPIM_EXTERN void xmppim_tls_consumed(xmppim_tls *t, size_t n);
 XMPPIM_EXTERN int xmppim_tls_want_write(xmppim_tls *t);
 /** @return nonzero while more input is wanted (the session's, or the handshake's). */
 XMPPIM_EXTERN int xmppim_tls_want_read(const xmppim_tls *t);
+
+/**
+ * @return nonzero when received data waits for the session: decrypted bytes
+ * it did not take (a callback paused, or its output reached the limit), or
+ * ciphertext not yet decrypted because of them. Drain the output, then call
+ * xmppim_tls_feed(t, NULL, 0) to go on; no new network bytes are needed.
+ */
+XMPPIM_EXTERN int xmppim_tls_pending(const xmppim_tls *t);
 
 /** @return nonzero once the handshake completed (and the session was told). */
 XMPPIM_EXTERN int xmppim_tls_is_established(const xmppim_tls *t);

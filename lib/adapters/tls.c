@@ -515,7 +515,8 @@ static int deliver(xmppim_tls *t) {
       return (int)n;
     }
     t->plain_off += (size_t)n;
-    if (n == 0 || !xmppim_session_want_read(t->s)) break;
+    /* Fewer bytes than given: a callback paused, or the output is full. */
+    if (t->plain_off < t->plain.len || !xmppim_session_want_read(t->s)) break;
   }
   if (t->plain_off == t->plain.len || !xmppim_session_want_read(t->s)) {
     t->plain.len = t->plain_off = 0;
@@ -579,7 +580,8 @@ long xmppim_tls_feed(xmppim_tls *t, const void *data, size_t len) {
   if (t->plain.len > t->plain_off) {
     int rv = deliver(t);
     if (rv < 0) return rv;
-    if (t->plain.len > t->plain_off) return XMPPIM_ERR_BACKPRESSURE;
+    /* Still waiting: take no new input (a resume call took nothing either). */
+    if (t->plain.len > t->plain_off) return len ? XMPPIM_ERR_BACKPRESSURE : 0;
   }
   t->moved = 1;
   if (len) {
@@ -642,6 +644,11 @@ int xmppim_tls_want_read(const xmppim_tls *t) {
   if (!t || t->state == T_FAILED || t->closed || t->peer_closed) return 0;
   if (t->state == T_STARTING || t->state == T_HANDSHAKE) return 1;
   return xmppim_session_want_read(t->s);
+}
+
+int xmppim_tls_pending(const xmppim_tls *t) {
+  if (!t || t->state == T_FAILED || t->closed) return 0;
+  return t->plain.len > t->plain_off || (t->state == T_ESTABLISHED && t->in.len > t->in_off);
 }
 
 int xmppim_tls_is_established(const xmppim_tls *t) { return t && t->state == T_ESTABLISHED; }

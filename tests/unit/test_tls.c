@@ -172,6 +172,8 @@ typedef struct side {
   xmppim_session *s;
   xmppim_tls *t;
   int ready;
+  int stanzas;
+  int pause; /* on_stanza pauses this many times */
   int closed;
   long feed_error;
 } side;
@@ -195,6 +197,18 @@ static void on_closed(xmppim_session *s, xmppim_stream_condition c, void *ud) {
   (void)s;
   (void)c;
   ((side *)ud)->closed = 1;
+}
+
+static int on_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
+  (void)s;
+  (void)st;
+  side *me = ud;
+  me->stanzas++;
+  if (me->pause > 0) {
+    me->pause--;
+    return XMPPIM_ERR_PAUSE;
+  }
+  return 0;
 }
 
 static xmppim_sasl_condition lookup_scram(const char *authcid, xmppim_scram_hash hash,
@@ -232,6 +246,7 @@ static int duo_init(duo *d, xmppim_tls_config *ccfg, xmppim_tls_config *scfg, co
   xmppim_callbacks_set_on_starttls(cb, on_starttls);
   xmppim_callbacks_set_on_closed(cb, on_closed);
   xmppim_callbacks_set_sasl_scram(cb, lookup_scram);
+  xmppim_callbacks_set_on_stanza(cb, on_stanza);
   xmppim_options *sopt;
   assert_int_equal(xmppim_options_new(&sopt), 0);
   assert_int_equal(xmppim_options_set_require_tls(sopt, 1), 0);
@@ -490,6 +505,38 @@ static void garbage_fails_cleanly(void **state) {
   xmppim_tls_config_free(scfg);
 }
 
+static void pause_and_resume(void **state) {
+  (void)state;
+  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
+  duo d;
+  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
+  pump(&d);
+  assert_logged_in(&d, "TLS1.3");
+  xmppim_stanza *m;
+  assert_int_equal(xmppim_stanza_new(&m, NULL, "message", "jabber:client"), 0);
+  assert_int_equal(xmppim_stanza_set_attr(m, "to", "romeo@example.net"), 0);
+  for (int i = 0; i < 3; i++) assert_int_equal(xmppim_session_send(d.client.s, m), 0);
+  xmppim_stanza_free(m);
+  /* The three stanzas travel in one record; the server pauses after the first two. */
+  d.server.pause = 2;
+  const char *p;
+  size_t n = xmppim_tls_output(d.client.t, &p);
+  assert_true(n > 0);
+  assert_int_equal(xmppim_tls_feed(d.server.t, p, n), (long)n);
+  xmppim_tls_consumed(d.client.t, n);
+  assert_int_equal(d.server.stanzas, 1);
+  assert_true(xmppim_tls_pending(d.server.t));
+  assert_int_equal(xmppim_tls_feed(d.server.t, NULL, 0), 0);
+  assert_int_equal(d.server.stanzas, 2);
+  assert_true(xmppim_tls_pending(d.server.t));
+  assert_int_equal(xmppim_tls_feed(d.server.t, NULL, 0), 0);
+  assert_int_equal(d.server.stanzas, 3);
+  assert_false(xmppim_tls_pending(d.server.t));
+  duo_free(&d);
+  xmppim_tls_config_free(ccfg);
+  xmppim_tls_config_free(scfg);
+}
+
 static void close_notify(void **state) {
   (void)state;
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
@@ -582,6 +629,7 @@ int main(void) {
       cmocka_unit_test(skip_verify_connects),
       cmocka_unit_test(direct_tls),
       cmocka_unit_test(garbage_fails_cleanly),
+      cmocka_unit_test(pause_and_resume),
       cmocka_unit_test(close_notify),
       cmocka_unit_test(bad_config),
       cmocka_unit_test(allocation_failures),
