@@ -491,9 +491,10 @@ static int advance(xmppim_tls *t) {
   return 0;
 }
 
-/* Encrypts the session's output. */
-static int encrypt_output(xmppim_tls *t) {
-  while (t->state == T_ESTABLISHED && !t->closed && t->out.len - t->out_off < TLS_OUT_HIGH) {
+/* Encrypts the session's output (all of it when `all`, else up to the high-water mark). */
+static int encrypt_output_all(xmppim_tls *t, int all) {
+  while (t->state == T_ESTABLISHED && !t->closed &&
+         (all || t->out.len - t->out_off < TLS_OUT_HIGH)) {
     const char *p;
     size_t n = xmppim_session_output(t->s, &p);
     if (!n) break;
@@ -504,6 +505,8 @@ static int encrypt_output(xmppim_tls *t) {
   }
   return 0;
 }
+
+static int encrypt_output(xmppim_tls *t) { return encrypt_output_all(t, 0); }
 
 /* Hands decrypted bytes to the session. */
 static int deliver(xmppim_tls *t) {
@@ -661,7 +664,7 @@ int xmppim_tls_close(xmppim_tls *t) {
   if (!t) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (t->closed) return XMPPIM_ERR_INVALID_STATE;
   if (t->state == T_ESTABLISHED) {
-    encrypt_output(t);
+    encrypt_output_all(t, 1);
     if (t->state == T_ESTABLISHED) {
       int rv = gnutls_bye(t->g, GNUTLS_SHUT_WR);
       if (rv < 0 && t->nomem) set_error(t, XMPPIM_ERR_NOMEM, "TLS close: out of memory");

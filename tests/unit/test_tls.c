@@ -537,6 +537,35 @@ static void pause_and_resume(void **state) {
   xmppim_tls_config_free(scfg);
 }
 
+static void large_stanza(void **state) {
+  (void)state;
+  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
+  duo d;
+  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
+  pump(&d);
+  assert_logged_in(&d, "TLS1.3");
+  /* 200 KB: many records, past the adapter's 64 KiB high-water mark. */
+  size_t size = 200000;
+  char *text = malloc(size + 1);
+  assert_non_null(text);
+  for (size_t i = 0; i < size; i++) text[i] = (char)('a' + i % 26);
+  text[size] = '\0';
+  xmppim_stanza *m, *body;
+  assert_int_equal(xmppim_stanza_new(&m, NULL, "message", "jabber:client"), 0);
+  assert_int_equal(xmppim_stanza_set_attr(m, "to", "romeo@example.net"), 0);
+  assert_int_equal(xmppim_stanza_add_child(m, "body", NULL, &body), 0);
+  assert_int_equal(xmppim_stanza_add_text(body, text, size), 0);
+  for (int i = 0; i < 2; i++) assert_int_equal(xmppim_session_send(d.client.s, m), 0);
+  xmppim_stanza_free(m);
+  free(text);
+  pump(&d);
+  assert_int_equal(d.server.stanzas, 2);
+  assert_int_equal(d.server.feed_error, 0);
+  duo_free(&d);
+  xmppim_tls_config_free(ccfg);
+  xmppim_tls_config_free(scfg);
+}
+
 static void close_notify(void **state) {
   (void)state;
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
@@ -630,6 +659,7 @@ int main(void) {
       cmocka_unit_test(direct_tls),
       cmocka_unit_test(garbage_fails_cleanly),
       cmocka_unit_test(pause_and_resume),
+      cmocka_unit_test(large_stanza),
       cmocka_unit_test(close_notify),
       cmocka_unit_test(bad_config),
       cmocka_unit_test(allocation_failures),
