@@ -63,6 +63,8 @@
  * - SRV-ID: an otherName SRVName "_xmpp-client.domain" (client role) equal
  *   to the domain, exact match;
  * - XmppAddr: an otherName id-on-xmppAddr equal to the domain, exact match.
+ * An internationalized domain is converted to its A-label form (IDNA,
+ * gnutls_idna_map()) for SNI, DNS-ID and SRV-ID; XmppAddr is compared in UTF-8.
  * A failure ends the handshake with #XMPPIM_ERR_TLS_VERIFY and a text
  * (xmppim_tls_error_text()) such as "certificate verification failed: The
  * certificate's owner does not match hostname 'example.net'".

@@ -53,7 +53,8 @@ struct xmppim_tls {
   xmppim_session *s;
   tls_creds *creds;
   char *priority;
-  char *domain;
+  char *domain;       /* the XMPP domain as given (UTF-8), for XmppAddr */
+  char *domain_ascii; /* its A-label form (IDNA), for SNI, DNS-ID and SRV-ID */
   int server;
   int skip_verify;
   tls_state state;
@@ -234,11 +235,30 @@ static int new_adapter(xmppim_tls **out, xmppim_session *session, const xmppim_t
   t->priority = xmppim_mem_strndup(&t->mem, prio, strlen(prio));
   const char *domain = cfg->domain ? cfg->domain : session->domain;
   if (domain) t->domain = xmppim_mem_strndup(&t->mem, domain, strlen(domain));
-  if (!t->priority || (domain && !t->domain)) {
+  int rv = (!t->priority || (domain && !t->domain)) ? XMPPIM_ERR_NOMEM : 0;
+  if (!rv && t->domain) {
+    int ascii = 1;
+    for (const unsigned char *c = (const unsigned char *)t->domain; *c; c++)
+      if (*c >= 0x80) ascii = 0;
+    if (ascii) {
+      t->domain_ascii = xmppim_mem_strndup(&t->mem, t->domain, strlen(t->domain));
+      if (!t->domain_ascii) rv = XMPPIM_ERR_NOMEM;
+    } else {
+      gnutls_datum_t a = {NULL, 0};
+      int grv = gnutls_idna_map(t->domain, (unsigned)strlen(t->domain), &a, 0);
+      if (grv < 0 || !a.data)
+        rv = grv == GNUTLS_E_MEMORY_ERROR ? XMPPIM_ERR_NOMEM : XMPPIM_ERR_INVALID_ARGUMENT;
+      else if (!(t->domain_ascii = xmppim_mem_strndup(&t->mem, (const char *)a.data, a.size)))
+        rv = XMPPIM_ERR_NOMEM;
+      gnutls_free(a.data);
+    }
+  }
+  if (rv) {
     xmppim_mem_free(&t->mem, t->priority);
     xmppim_mem_free(&t->mem, t->domain);
+    xmppim_mem_free(&t->mem, t->domain_ascii);
     xmppim_mem_free(&t->mem, t);
-    return XMPPIM_ERR_NOMEM;
+    return rv;
   }
   t->creds = cfg->creds;
   t->creds->refs++;
@@ -265,6 +285,7 @@ void xmppim_tls_free(xmppim_tls *t) {
   xmppim_buf_free(&t->plain);
   xmppim_mem_free(&t->mem, t->priority);
   xmppim_mem_free(&t->mem, t->domain);
+  xmppim_mem_free(&t->mem, t->domain_ascii);
   xmppim_mem_free(&t->mem, t);
 }
 
@@ -326,7 +347,7 @@ static int alt_identity_matches(xmppim_tls *t) {
   int found = 0;
   if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0) {
     char srv[300];
-    snprintf(srv, sizeof(srv), "_xmpp-client.%s", t->domain);
+    snprintf(srv, sizeof(srv), "_xmpp-client.%s", t->domain_ascii);
     for (unsigned i = 0; !found; i++) {
       unsigned char value[512];
       size_t size = sizeof(value);
@@ -350,7 +371,7 @@ static int verify_peer(gnutls_session_t g) {
   xmppim_tls *t = gnutls_session_get_ptr(g);
   if (!t || t->server || t->skip_verify) return 0;
   unsigned status = 0;
-  int rv = gnutls_certificate_verify_peers3(g, t->domain, &status);
+  int rv = gnutls_certificate_verify_peers3(g, t->domain_ascii, &status);
   if (rv < 0) {
     t->verify_failed = 1;
     snprintf(t->error, sizeof(t->error), "certificate verification failed: %s",
@@ -424,8 +445,8 @@ static int begin(xmppim_tls *t) {
   gnutls_handshake_set_timeout(t->g, 0); /* time is the caller's */
   if (t->server) {
     gnutls_certificate_server_set_request(t->g, GNUTLS_CERT_IGNORE);
-  } else if (t->domain && !is_ip_literal(t->domain)) {
-    rv = gnutls_server_name_set(t->g, GNUTLS_NAME_DNS, t->domain, strlen(t->domain));
+  } else if (t->domain_ascii && !is_ip_literal(t->domain_ascii)) {
+    rv = gnutls_server_name_set(t->g, GNUTLS_NAME_DNS, t->domain_ascii, strlen(t->domain_ascii));
     if (rv < 0) return gnutls_fail(t, rv, "TLS server name");
   }
   t->state = T_HANDSHAKE;
@@ -596,6 +617,10 @@ long xmppim_tls_feed(xmppim_tls *t, const void *data, size_t len) {
   if (rv < 0) return rv;
   rv = decrypt_input(t);
   if (rv < 0) return rv;
+  if (t->in.len == t->in_off) { /* idle adapters keep no buffer */
+    t->in.len = t->in_off = 0;
+    xmppim_buf_shrink(&t->in);
+  }
   rv = encrypt_output(t);
   if (rv < 0) return rv;
   return (long)len;

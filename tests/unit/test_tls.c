@@ -105,7 +105,9 @@ static int make_certificates(void **state) {
    * which must not be accepted (no CN fallback when there are SANs). */
   gnutls_x509_crt_t crt = make_crt(key, "CN=example.net", ca, ca_key, now - 3600, now + 86400);
   if (gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, DOMAIN, strlen(DOMAIN),
-                                           GNUTLS_FSAN_SET) < 0)
+                                           GNUTLS_FSAN_SET) < 0 ||
+      gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "xn--bcher-kva.example",
+                                           strlen("xn--bcher-kva.example"), GNUTLS_FSAN_APPEND) < 0)
     abort();
   sign(crt, ca, ca_key);
   write_crt(cert_file, crt);
@@ -438,6 +440,20 @@ static void srv_id_accepted(void **state) {
   xmppim_tls_config_free(scfg);
 }
 
+static void idn_domain(void **state) {
+  (void)state;
+  /* The certificate names xn--bcher-kva.example; the domain is given in UTF-8. */
+  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
+  assert_int_equal(xmppim_tls_config_set_domain(ccfg, "b\xc3\xbc" "cher.example"), 0);
+  duo d;
+  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
+  pump(&d);
+  assert_logged_in(&d, "TLS1.3");
+  duo_free(&d);
+  xmppim_tls_config_free(ccfg);
+  xmppim_tls_config_free(scfg);
+}
+
 static void skip_verify_connects(void **state) {
   (void)state;
   xmppim_tls_config *ccfg, *scfg = server_config(cert_file);
@@ -655,6 +671,7 @@ int main(void) {
       cmocka_unit_test(unknown_ca_refused),
       cmocka_unit_test(xmppaddr_accepted),
       cmocka_unit_test(srv_id_accepted),
+      cmocka_unit_test(idn_domain),
       cmocka_unit_test(skip_verify_connects),
       cmocka_unit_test(direct_tls),
       cmocka_unit_test(garbage_fails_cleanly),
