@@ -112,8 +112,16 @@ typedef void (*xmppim_loop_conn_done_fn)(xmppim_loop_conn *conn, xmppim_session 
  * with the loop's clock. For a plain stream (no STARTTLS); the TLS adapter
  * brings its own driver.
  *
+ * The session's clock (the `now` of xmppim_session_timeout(), from which
+ * it times IQs and keepalives) is set when the session is added and on
+ * every dispatch of it, before any byte is fed, so timers started from its
+ * callbacks count from the present.
+ *
  * Send stanzas with xmppim_session_send() at any time from the loop's
- * thread: the output is picked up before the next wait.
+ * thread: the output is picked up before the next wait. From outside the
+ * session's own dispatch the session's clock may be as old as its last
+ * dispatch; call xmppim_session_timeout(s, xmppim_loop_now()) first when
+ * that matters (an IQ with a short timeout).
  * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT or #XMPPIM_ERR_NOMEM.
  */
 XMPPIM_EXTERN int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,

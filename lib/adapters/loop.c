@@ -251,7 +251,10 @@ static int conn_feed(xmppim_loop_conn *c) {
 static void conn_dispatch(void *ud, const struct pollfd *fds, size_t n, uint64_t now) {
   xmppim_loop_conn *c = ud;
   short rev = n > 0 ? fds[0].revents : 0;
-  int rc = conn_flush(c);
+  /* The session's clock is the last time it was given: keep it current
+     before anything can start a timer (an IQ sent from a callback). */
+  int rc = xmppim_session_timeout(c->s, now);
+  if (rc == 0) rc = conn_flush(c);
   if (rc == 0) rc = conn_feed(c);
   if (rc == 0 && (rev & (POLLIN | POLLHUP | POLLERR)) && c->npending == 0 && !c->eof) {
     if (!c->pending) c->pending = malloc(CONN_READ_CHUNK);
@@ -299,7 +302,8 @@ int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
   c->fd = fd;
   c->done = done;
   c->ud = user_data;
-  int rc = add_source(l, conn_prepare, conn_dispatch, c, conn_destroy, &c->src);
+  int rc = xmppim_session_timeout(s, xmppim_loop_now()); /* the session's clock starts now */
+  if (rc == 0) rc = add_source(l, conn_prepare, conn_dispatch, c, conn_destroy, &c->src);
   if (rc != 0) {
     free(c);
     return rc;
