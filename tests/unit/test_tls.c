@@ -582,6 +582,42 @@ static void large_stanza(void **state) {
   xmppim_tls_config_free(scfg);
 }
 
+static void bytes_after_proceed_are_tls(void **state) {
+  (void)state;
+  /* The server's <proceed/> and, in the same read, a TLS alert record: the
+   * alert must reach TLS, not the XML parser. */
+  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
+  duo d;
+  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
+  static const char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28}; /* fatal handshake_failure */
+  long r = 0;
+  for (int i = 0; i < 100 && !r; i++) {
+    move(&d.client, &d.server);
+    const char *p;
+    size_t n = xmppim_tls_output(d.server.t, &p);
+    if (!n) break;
+    char buf[4096];
+    assert_true(n + sizeof(alert) < sizeof(buf));
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    int proceed = strstr(buf, "<proceed") != NULL && buf[n - 1] == '>';
+    if (proceed) memcpy(buf + n, alert, sizeof(alert));
+    xmppim_tls_consumed(d.server.t, n);
+    r = xmppim_tls_feed(d.client.t, buf, n + (proceed ? sizeof(alert) : 0));
+    if (!proceed) {
+      assert_int_equal(r, (long)n);
+      r = 0;
+    }
+  }
+  assert_int_equal(r, XMPPIM_ERR_TLS);
+  const char *err = xmppim_tls_error_text(d.client.t);
+  if (!strstr(err, "alert")) fail_msg("error text '%s'", err);
+  assert_int_equal(xmppim_session_state_get(d.client.s), XMPPIM_STATE_TLS);
+  duo_free(&d);
+  xmppim_tls_config_free(ccfg);
+  xmppim_tls_config_free(scfg);
+}
+
 static void close_notify(void **state) {
   (void)state;
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
@@ -677,6 +713,7 @@ int main(void) {
       cmocka_unit_test(garbage_fails_cleanly),
       cmocka_unit_test(pause_and_resume),
       cmocka_unit_test(large_stanza),
+      cmocka_unit_test(bytes_after_proceed_are_tls),
       cmocka_unit_test(close_notify),
       cmocka_unit_test(bad_config),
       cmocka_unit_test(allocation_failures),
