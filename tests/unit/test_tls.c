@@ -357,6 +357,18 @@ static void tls11_refused(void **state) {
   assert_true(d.client.feed_error == XMPPIM_ERR_TLS || d.server.feed_error == XMPPIM_ERR_TLS);
   assert_false(xmppim_tls_is_established(d.client.t));
   duo_free(&d);
+  /* Both sides configured for TLS 1.1 only: the adapters refuse it after the handshake. */
+  assert_int_equal(xmppim_tls_config_set_priority(ccfg, "NORMAL:-VERS-ALL:+VERS-TLS1.1"), 0);
+  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
+  pump(&d);
+  assert_non_null(strstr(xmppim_tls_error_text(d.client.t), "TLS1.1 refused"));
+  assert_non_null(strstr(xmppim_tls_error_text(d.server.t), "TLS1.1 refused"));
+  assert_false(d.client.ready);
+  assert_false(d.server.ready);
+  assert_false(xmppim_tls_is_established(d.client.t));
+  assert_false(xmppim_tls_is_established(d.server.t));
+  assert_false(xmppim_session_is_secure(d.client.s));
+  duo_free(&d);
   xmppim_tls_config_free(ccfg);
   xmppim_tls_config_free(scfg);
 }
