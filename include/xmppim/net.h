@@ -165,6 +165,49 @@ XMPPIM_EXTERN int xmppim_connector_take_fd(xmppim_connector *c, const xmppim_net
 XMPPIM_EXTERN const char *xmppim_connector_error(const xmppim_connector *c);
 
 /* ---------------------------------------------------------------------- */
+/* Dialer: resolver then connector                                         */
+/* ---------------------------------------------------------------------- */
+
+/** Resolves an XMPP domain and connects to the first candidate that answers. */
+typedef struct xmppim_dialer xmppim_dialer;
+
+/**
+ * Starts resolving @p domain, then connecting to the candidates in order.
+ * @param resolver a configured resolver not yet started, taken over by the
+ *   dialer in every case (freed with it, or at once on failure); NULL for
+ *   a default one (the system's DNS servers).
+ * @param attempt_ms the time limit of each connect attempt (0: 10000).
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT, #XMPPIM_ERR_NOMEM or what
+ *   xmppim_resolver_start() returned.
+ */
+XMPPIM_EXTERN int xmppim_dialer_new(xmppim_dialer **out, xmppim_resolver *resolver,
+                                    const char *domain, uint64_t attempt_ms, uint64_t now_ms);
+/** Frees the dialer, its resolver and any socket not taken. NULL is allowed. */
+XMPPIM_EXTERN void xmppim_dialer_free(xmppim_dialer *d);
+/** See xmppim_resolver_pollfds(). */
+XMPPIM_EXTERN size_t xmppim_dialer_pollfds(const xmppim_dialer *d, struct pollfd *fds, size_t max);
+/** See xmppim_resolver_next_deadline(). */
+XMPPIM_EXTERN uint64_t xmppim_dialer_next_deadline(const xmppim_dialer *d, uint64_t now_ms);
+/** Runs the dialer. @return xmppim_dialer_status(). */
+XMPPIM_EXTERN int xmppim_dialer_process(xmppim_dialer *d, const struct pollfd *fds, size_t n,
+                                        uint64_t now_ms);
+/**
+ * @return 1 connected, 0 under way, or the resolver's error (see
+ * xmppim_resolver_status()) or the connector's (#XMPPIM_ERR_IO,
+ * #XMPPIM_ERR_TIMEOUT).
+ */
+XMPPIM_EXTERN int xmppim_dialer_status(const xmppim_dialer *d);
+/**
+ * Once connected: hands over the socket. @p which receives the candidate
+ * (its `direct_tls` says whether to start TLS at once, its `host` which
+ * target answered; the TLS name to check is still the XMPP domain).
+ * @return the descriptor, or -1.
+ */
+XMPPIM_EXTERN int xmppim_dialer_take_fd(xmppim_dialer *d, const xmppim_net_candidate **which);
+/** @return why it failed ("" when it did not). */
+XMPPIM_EXTERN const char *xmppim_dialer_error(const xmppim_dialer *d);
+
+/* ---------------------------------------------------------------------- */
 /* Server side                                                             */
 /* ---------------------------------------------------------------------- */
 

@@ -241,3 +241,93 @@ uint16_t xmppim_net_local_port(int fd) {
   if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
   return 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Dialer                                                                  */
+/* ---------------------------------------------------------------------- */
+
+struct xmppim_dialer {
+  xmppim_resolver *r;
+  xmppim_connector *c;
+  uint64_t attempt_ms;
+  int status;
+};
+
+int xmppim_dialer_new(xmppim_dialer **out, xmppim_resolver *resolver, const char *domain,
+                      uint64_t attempt_ms, uint64_t now_ms) {
+  if (!out || !domain) {
+    if (out) *out = NULL;
+    xmppim_resolver_free(resolver);
+    return XMPPIM_ERR_INVALID_ARGUMENT;
+  }
+  *out = NULL;
+  xmppim_dialer *d = calloc(1, sizeof *d);
+  if (!d) {
+    xmppim_resolver_free(resolver);
+    return XMPPIM_ERR_NOMEM;
+  }
+  d->attempt_ms = attempt_ms;
+  int rc = 0;
+  if (resolver)
+    d->r = resolver;
+  else
+    rc = xmppim_resolver_new(&d->r);
+  if (rc == 0) rc = xmppim_resolver_start(d->r, domain, now_ms);
+  if (rc != 0) {
+    xmppim_dialer_free(d);
+    return rc;
+  }
+  *out = d;
+  xmppim_dialer_process(d, NULL, 0, now_ms); /* an IP literal is resolved at once */
+  return 0;
+}
+
+void xmppim_dialer_free(xmppim_dialer *d) {
+  if (!d) return;
+  xmppim_connector_free(d->c);
+  xmppim_resolver_free(d->r);
+  free(d);
+}
+
+size_t xmppim_dialer_pollfds(const xmppim_dialer *d, struct pollfd *fds, size_t max) {
+  if (!d || d->status != 0) return 0;
+  return d->c ? xmppim_connector_pollfds(d->c, fds, max) : xmppim_resolver_pollfds(d->r, fds, max);
+}
+
+uint64_t xmppim_dialer_next_deadline(const xmppim_dialer *d, uint64_t now_ms) {
+  if (!d || d->status != 0) return UINT64_MAX;
+  return d->c ? xmppim_connector_next_deadline(d->c) : xmppim_resolver_next_deadline(d->r, now_ms);
+}
+
+int xmppim_dialer_process(xmppim_dialer *d, const struct pollfd *fds, size_t n, uint64_t now_ms) {
+  if (!d) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (d->status != 0) return d->status;
+  if (!d->c) {
+    int rs = xmppim_resolver_process(d->r, fds, n, now_ms);
+    if (rs < 0) return d->status = rs;
+    if (rs == 0) return 0;
+    const xmppim_net_candidate *cands;
+    size_t nc = xmppim_resolver_candidates(d->r, &cands);
+    int rc = xmppim_connector_new(&d->c, cands, nc, d->attempt_ms, now_ms);
+    if (rc != 0) return d->status = rc;
+    fds = NULL; /* those were the resolver's */
+    n = 0;
+  }
+  int cs = xmppim_connector_process(d->c, fds, n, now_ms);
+  d->status = cs;
+  return cs;
+}
+
+int xmppim_dialer_status(const xmppim_dialer *d) { return d ? d->status : XMPPIM_ERR_INVALID_ARGUMENT; }
+
+int xmppim_dialer_take_fd(xmppim_dialer *d, const xmppim_net_candidate **which) {
+  if (which) *which = NULL;
+  if (!d || !d->c) return -1;
+  return xmppim_connector_take_fd(d->c, which);
+}
+
+const char *xmppim_dialer_error(const xmppim_dialer *d) {
+  if (!d) return "";
+  if (d->c) return xmppim_connector_error(d->c);
+  return xmppim_resolver_error(d->r);
+}

@@ -402,6 +402,69 @@ static void bad_arguments(void **state) {
   xmppim_resolver_free(NULL);
 }
 
+/* The dialer: SRV says a dead port first, then a live one; both on 127.0.0.1. */
+static void dialer_resolves_then_connects(void **state) {
+  (void)state;
+  int l = xmppim_net_listen("127.0.0.1", 0, 0);
+  assert_true(l >= 0);
+  int tmp = xmppim_net_listen("127.0.0.1", 0, 0);
+  assert_true(tmp >= 0);
+  uint16_t dead = xmppim_net_local_port(tmp);
+  close(tmp);
+  dns_rr table[] = {
+      {"_xmpp-client._tcp.dial.test", T_SRV, "dead.dial.test", 0, 0, dead},
+      {"_xmpp-client._tcp.dial.test", T_SRV, "live.dial.test", 1, 0, xmppim_net_local_port(l)},
+      {"dead.dial.test", T_A, "127.0.0.1", 0, 0, 0},
+      {"live.dial.test", T_A, "127.0.0.1", 0, 0, 0},
+  };
+  dnsd d;
+  dnsd_start(&d, table, sizeof table / sizeof table[0]);
+  xmppim_dialer *dl;
+  assert_int_equal(xmppim_dialer_new(&dl, resolver_for(&d), "dial.test", 500, xmppim_loop_now()), 0);
+  uint64_t start = xmppim_loop_now();
+  while (xmppim_dialer_status(dl) == 0) {
+    uint64_t now = xmppim_loop_now();
+    assert_true(now - start < 2000);
+    struct pollfd fds[17];
+    size_t n = xmppim_dialer_pollfds(dl, fds, 16);
+    fds[n] = (struct pollfd){d.fd, POLLIN, 0};
+    uint64_t dd = xmppim_dialer_next_deadline(dl, now);
+    int to = dd == UINT64_MAX ? 100 : dd <= now ? 0 : (int)(dd - now > 100 ? 100 : dd - now);
+    assert_true(poll(fds, n + 1, to) >= 0);
+    if (fds[n].revents & POLLIN) dnsd_answer(&d);
+    xmppim_dialer_process(dl, fds, n, xmppim_loop_now());
+  }
+  assert_int_equal(xmppim_dialer_status(dl), 1);
+  const xmppim_net_candidate *which;
+  int fd = xmppim_dialer_take_fd(dl, &which);
+  assert_true(fd >= 0);
+  assert_string_equal(which->host, "live.dial.test");
+  assert_int_equal(which->port, xmppim_net_local_port(l));
+  assert_non_null(strstr(xmppim_dialer_error(dl), "refused"));
+  xmppim_dialer_free(dl);
+  close(fd);
+
+  /* a domain without any address: the resolver's error */
+  assert_int_equal(xmppim_dialer_new(&dl, resolver_for(&d), "nothing.test", 500, xmppim_loop_now()), 0);
+  start = xmppim_loop_now();
+  while (xmppim_dialer_status(dl) == 0) {
+    assert_true(xmppim_loop_now() - start < 2000);
+    struct pollfd fds[17];
+    size_t n = xmppim_dialer_pollfds(dl, fds, 16);
+    fds[n] = (struct pollfd){d.fd, POLLIN, 0};
+    assert_true(poll(fds, n + 1, 50) >= 0);
+    if (fds[n].revents & POLLIN) dnsd_answer(&d);
+    xmppim_dialer_process(dl, fds, n, xmppim_loop_now());
+  }
+  assert_int_equal(xmppim_dialer_status(dl), XMPPIM_ERR_NOT_FOUND);
+  assert_int_equal(xmppim_dialer_take_fd(dl, NULL), -1);
+  assert_non_null(strstr(xmppim_dialer_error(dl), "nothing.test"));
+  xmppim_dialer_free(dl);
+  assert_int_equal(xmppim_dialer_new(&dl, NULL, NULL, 0, 0), XMPPIM_ERR_INVALID_ARGUMENT);
+  close(d.fd);
+  close(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(srv_order_by_priority_and_weight),
@@ -411,6 +474,7 @@ int main(void) {
       cmocka_unit_test(ip_literals_need_no_dns),
       cmocka_unit_test(silent_server_times_out),
       cmocka_unit_test(bad_arguments),
+      cmocka_unit_test(dialer_resolves_then_connects),
   };
   return cmocka_run_group_tests_name("resolve", tests, NULL, NULL);
 }
