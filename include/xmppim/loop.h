@@ -89,6 +89,46 @@ XMPPIM_EXTERN void xmppim_loop_stop(xmppim_loop *l);
 /* A session over a connected socket                                       */
 /* ---------------------------------------------------------------------- */
 
+/**
+ * A session over a connected non-blocking socket, with the three hooks
+ * any loop can drive (see net.h): what xmppim_loop_add_session() uses,
+ * for applications with a loop of their own. Readable bytes are fed to
+ * the session (what it does not consume yet is kept and fed again later,
+ * never dropped, and nothing more is read meanwhile), its output is
+ * written as the socket takes it (a partial write consumes only what was
+ * written), and xmppim_session_timeout() runs with the time given to
+ * process, on every call, so that the session's clock is current before
+ * any callback can start a timer. For a plain stream (no STARTTLS); the
+ * TLS adapter has its own byte flow.
+ */
+typedef struct xmppim_sockio xmppim_sockio;
+
+/**
+ * @param s, fd the session and the socket, both still the caller's (free
+ *   and close them after xmppim_sockio_free()).
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT or #XMPPIM_ERR_NOMEM.
+ */
+XMPPIM_EXTERN int xmppim_sockio_new(xmppim_sockio **out, xmppim_session *s, int fd,
+                                    uint64_t now_ms);
+/** NULL is allowed. */
+XMPPIM_EXTERN void xmppim_sockio_free(xmppim_sockio *io);
+/** @return 1 (the socket, with POLLIN and/or POLLOUT as needed; events may be 0) or 0 when over. */
+XMPPIM_EXTERN size_t xmppim_sockio_pollfds(const xmppim_sockio *io, struct pollfd *fds, size_t max);
+/** @return when to call process at the latest (@p now_ms when there is work without waiting). */
+XMPPIM_EXTERN uint64_t xmppim_sockio_next_deadline(const xmppim_sockio *io, uint64_t now_ms);
+/**
+ * Reads, feeds, runs the session's timers, writes.
+ * @return 0 while the connection lives, 1 when it ended cleanly (the
+ * session wants neither to read nor to write, or the peer hung up after
+ * the stream was closed), or a negative error: #XMPPIM_ERR_IO (socket
+ * error, or hang-up while the session still wanted to read) or the
+ * session's error from feed.
+ */
+XMPPIM_EXTERN int xmppim_sockio_process(xmppim_sockio *io, const struct pollfd *fds, size_t n,
+                                        uint64_t now_ms);
+/** @return what the last xmppim_sockio_process() returned. */
+XMPPIM_EXTERN int xmppim_sockio_status(const xmppim_sockio *io);
+
 /** A session driven by the loop over a socket. */
 typedef struct xmppim_loop_conn xmppim_loop_conn;
 

@@ -167,16 +167,12 @@ void xmppim_loop_stop(xmppim_loop *l) {
 /* Session driver                                                          */
 /* ---------------------------------------------------------------------- */
 
-enum { CONN_READ_CHUNK = 16384, CONN_PENDING_MAX = 65536 };
+enum { IO_READ_CHUNK = 16384 };
 
-struct xmppim_loop_conn {
-  xmppim_loop *loop;
-  xmppim_loop_source *src;
+struct xmppim_sockio {
   xmppim_session *s;
   int fd;
-  xmppim_loop_conn_done_fn done;
-  void *ud;
-  int finished;
+  int status;  /* 0 running, 1 ended cleanly, negative: failed */
   int eof;
   int stalled; /* the last feed consumed nothing: wait for an event before trying again */
   /* bytes read but not yet consumed by the session */
@@ -184,110 +180,162 @@ struct xmppim_loop_conn {
   size_t npending;
 };
 
+int xmppim_sockio_new(xmppim_sockio **out, xmppim_session *s, int fd, uint64_t now_ms) {
+  if (out) *out = NULL;
+  if (!out || !s || fd < 0) return XMPPIM_ERR_INVALID_ARGUMENT;
+  xmppim_sockio *io = calloc(1, sizeof *io);
+  if (!io) return XMPPIM_ERR_NOMEM;
+  io->s = s;
+  io->fd = fd;
+  int rc = xmppim_session_timeout(s, now_ms); /* the session's clock starts now */
+  if (rc != 0) {
+    free(io);
+    return rc;
+  }
+  *out = io;
+  return 0;
+}
+
+void xmppim_sockio_free(xmppim_sockio *io) {
+  if (!io) return;
+  free(io->pending);
+  free(io);
+}
+
+size_t xmppim_sockio_pollfds(const xmppim_sockio *io, struct pollfd *fds, size_t max) {
+  if (!io || io->status != 0 || max == 0) return 0;
+  short ev = 0;
+  /* read only when what was read before is all consumed: that is the back-pressure */
+  if (!io->eof && io->npending == 0 && xmppim_session_want_read(io->s)) ev |= POLLIN;
+  if (xmppim_session_want_write(io->s)) ev |= POLLOUT;
+  fds[0].fd = io->fd;
+  fds[0].events = ev;
+  fds[0].revents = 0;
+  return 1;
+}
+
+uint64_t xmppim_sockio_next_deadline(const xmppim_sockio *io, uint64_t now_ms) {
+  if (!io || io->status != 0) return UINT64_MAX;
+  if ((io->npending > 0 && !io->stalled) || io->eof ||
+      (!xmppim_session_want_read(io->s) && !xmppim_session_want_write(io->s)))
+    return now_ms; /* work to do without waiting */
+  return xmppim_session_next_deadline(io->s);
+}
+
+/* Writes what the socket takes. @return 0, or XMPPIM_ERR_IO. */
+static int io_flush(xmppim_sockio *io) {
+  for (;;) {
+    const char *data;
+    size_t len = xmppim_session_output(io->s, &data);
+    if (len == 0) return 0;
+    ssize_t w = send(io->fd, data, len, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return XMPPIM_ERR_IO;
+    }
+    xmppim_session_consumed(io->s, (size_t)w);
+    if ((size_t)w < len) return 0;
+  }
+}
+
+/* Feeds what is pending. @return 0 or the session's error. */
+static int io_feed(xmppim_sockio *io) {
+  io->stalled = 0;
+  while (io->npending > 0) {
+    long n = xmppim_session_feed(io->s, io->pending, io->npending);
+    if (n == XMPPIM_ERR_BACKPRESSURE || n == 0) {
+      io->stalled = 1; /* drain the output, or wait for TLS: keep the bytes */
+      return 0;
+    }
+    if (n < 0) return (int)n;
+    memmove(io->pending, io->pending + n, io->npending - (size_t)n);
+    io->npending -= (size_t)n;
+  }
+  return 0;
+}
+
+int xmppim_sockio_process(xmppim_sockio *io, const struct pollfd *fds, size_t n, uint64_t now) {
+  if (!io) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (io->status != 0) return io->status;
+  short rev = 0;
+  for (size_t i = 0; fds && i < n; i++)
+    if (fds[i].fd == io->fd) rev |= fds[i].revents;
+  /* The session's clock is the last time it was given: keep it current
+     before anything can start a timer (an IQ sent from a callback). */
+  int rc = xmppim_session_timeout(io->s, now);
+  if (rc == 0) rc = io_flush(io);
+  if (rc == 0) rc = io_feed(io);
+  if (rc == 0 && (rev & (POLLIN | POLLHUP | POLLERR)) && io->npending == 0 && !io->eof) {
+    if (!io->pending) io->pending = malloc(IO_READ_CHUNK);
+    if (!io->pending) {
+      rc = XMPPIM_ERR_NOMEM;
+    } else {
+      ssize_t r;
+      do {
+        r = recv(io->fd, io->pending, IO_READ_CHUNK, 0);
+      } while (r < 0 && errno == EINTR);
+      if (r > 0) {
+        io->npending = (size_t)r;
+        rc = io_feed(io);
+      } else if (r == 0) {
+        io->eof = 1;
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        rc = XMPPIM_ERR_IO;
+      }
+    }
+  }
+  if (rc == 0 && xmppim_session_next_deadline(io->s) <= now) rc = xmppim_session_timeout(io->s, now);
+  if (rc == 0) rc = io_flush(io);
+  if (rc != 0) return io->status = rc;
+  int wr = xmppim_session_want_read(io->s), ww = xmppim_session_want_write(io->s);
+  if (!wr && !ww)
+    io->status = 1;
+  else if (io->eof && io->npending == 0)
+    /* the peer hung up: fine once our side has nothing left to read */
+    io->status = wr ? XMPPIM_ERR_IO : 1;
+  return io->status;
+}
+
+int xmppim_sockio_status(const xmppim_sockio *io) {
+  return io ? io->status : XMPPIM_ERR_INVALID_ARGUMENT;
+}
+
+/* ---- the same, as a source of xmppim_loop ---- */
+
+struct xmppim_loop_conn {
+  xmppim_loop *loop;
+  xmppim_loop_source *src;
+  xmppim_sockio *io;
+  xmppim_session *s;
+  int fd;
+  xmppim_loop_conn_done_fn done;
+  void *ud;
+  int finished;
+};
+
 static void conn_destroy(void *ud) {
   xmppim_loop_conn *c = ud;
-  free(c->pending);
+  xmppim_sockio_free(c->io);
   free(c);
 }
 
 static size_t conn_prepare(void *ud, struct pollfd *fds, size_t max, uint64_t now,
                            uint64_t *deadline) {
   xmppim_loop_conn *c = ud;
-  (void)max;
   if (c->finished) return 0;
-  short ev = 0;
-  /* read only when what was read before is all consumed: that is the back-pressure */
-  if (!c->eof && c->npending == 0 && xmppim_session_want_read(c->s)) ev |= POLLIN;
-  if (xmppim_session_want_write(c->s)) ev |= POLLOUT;
-  *deadline = xmppim_session_next_deadline(c->s);
-  if ((c->npending > 0 && !c->stalled) || c->eof || (!xmppim_session_want_read(c->s) && !ev))
-    *deadline = now;
-  fds[0].fd = c->fd;
-  fds[0].events = ev;
-  fds[0].revents = 0;
-  return 1;
-}
-
-static void conn_finish(xmppim_loop_conn *c, int status) {
-  if (c->finished) return;
-  c->finished = 1;
-  xmppim_loop_remove(c->loop, c->src);
-  if (c->done) c->done(c, c->s, c->fd, status, c->ud);
-}
-
-/* Writes what the socket takes. @return 0, or XMPPIM_ERR_IO. */
-static int conn_flush(xmppim_loop_conn *c) {
-  for (;;) {
-    const char *data;
-    size_t len = xmppim_session_output(c->s, &data);
-    if (len == 0) return 0;
-    ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-      return XMPPIM_ERR_IO;
-    }
-    xmppim_session_consumed(c->s, (size_t)w);
-    if ((size_t)w < len) return 0;
-  }
-}
-
-/* Feeds what is pending. @return 0 or the session's error. */
-static int conn_feed(xmppim_loop_conn *c) {
-  c->stalled = 0;
-  while (c->npending > 0) {
-    long n = xmppim_session_feed(c->s, c->pending, c->npending);
-    if (n == XMPPIM_ERR_BACKPRESSURE || n == 0) {
-      c->stalled = 1; /* drain the output, or wait for TLS: keep the bytes */
-      return 0;
-    }
-    if (n < 0) return (int)n;
-    memmove(c->pending, c->pending + n, c->npending - (size_t)n);
-    c->npending -= (size_t)n;
-  }
-  return 0;
+  *deadline = xmppim_sockio_next_deadline(c->io, now);
+  return xmppim_sockio_pollfds(c->io, fds, max);
 }
 
 static void conn_dispatch(void *ud, const struct pollfd *fds, size_t n, uint64_t now) {
   xmppim_loop_conn *c = ud;
-  short rev = n > 0 ? fds[0].revents : 0;
-  /* The session's clock is the last time it was given: keep it current
-     before anything can start a timer (an IQ sent from a callback). */
-  int rc = xmppim_session_timeout(c->s, now);
-  if (rc == 0) rc = conn_flush(c);
-  if (rc == 0) rc = conn_feed(c);
-  if (rc == 0 && (rev & (POLLIN | POLLHUP | POLLERR)) && c->npending == 0 && !c->eof) {
-    if (!c->pending) c->pending = malloc(CONN_READ_CHUNK);
-    if (!c->pending) {
-      rc = XMPPIM_ERR_NOMEM;
-    } else {
-      ssize_t r;
-      do {
-        r = recv(c->fd, c->pending, CONN_READ_CHUNK, 0);
-      } while (r < 0 && errno == EINTR);
-      if (r > 0) {
-        c->npending = (size_t)r;
-        rc = conn_feed(c);
-      } else if (r == 0) {
-        c->eof = 1;
-      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        rc = XMPPIM_ERR_IO;
-      }
-    }
-  }
-  if (rc == 0 && xmppim_session_next_deadline(c->s) <= now) rc = xmppim_session_timeout(c->s, now);
-  if (rc == 0) rc = conn_flush(c);
-  if (rc != 0) {
-    conn_finish(c, rc);
-    return;
-  }
-  int wr = xmppim_session_want_read(c->s), ww = xmppim_session_want_write(c->s);
-  if (!wr && !ww) {
-    conn_finish(c, 0);
-  } else if (c->eof && c->npending == 0) {
-    /* the peer hung up: fine once our side has nothing left to read */
-    conn_finish(c, wr ? XMPPIM_ERR_IO : 0);
-  }
+  if (c->finished) return;
+  int st = xmppim_sockio_process(c->io, fds, n, now);
+  if (st == 0) return;
+  c->finished = 1;
+  xmppim_loop_remove(c->loop, c->src);
+  if (c->done) c->done(c, c->s, c->fd, st == 1 ? 0 : st, c->ud);
 }
 
 int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
@@ -302,9 +350,10 @@ int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
   c->fd = fd;
   c->done = done;
   c->ud = user_data;
-  int rc = xmppim_session_timeout(s, xmppim_loop_now()); /* the session's clock starts now */
+  int rc = xmppim_sockio_new(&c->io, s, fd, xmppim_loop_now());
   if (rc == 0) rc = add_source(l, conn_prepare, conn_dispatch, c, conn_destroy, &c->src);
   if (rc != 0) {
+    xmppim_sockio_free(c->io);
     free(c);
     return rc;
   }
