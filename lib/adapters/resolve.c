@@ -414,12 +414,14 @@ int xmppim_resolver_start(xmppim_resolver *r, const char *domain, uint64_t now_m
 size_t xmppim_resolver_pollfds(const xmppim_resolver *r, struct pollfd *fds, size_t max) {
   if (!r || !r->have_channel || (r->phase != PH_SRV && r->phase != PH_HOSTS)) return 0;
   ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-  int bits = ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
+  /* c-ares' ARES_GETSOCK_WRITABLE shifts a signed 1 into the sign bit for
+     the last socket; the same bits, read unsigned */
+  unsigned bits = (unsigned)ares_getsock(r->ch, socks, ARES_GETSOCK_MAXNUM);
   size_t n = 0;
-  for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
+  for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
     short ev = 0;
-    if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
-    if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
+    if (bits & (1u << i)) ev |= POLLIN;
+    if (bits & (1u << (i + ARES_GETSOCK_MAXNUM))) ev |= POLLOUT;
     if (!ev) continue;
     fds[n].fd = socks[i];
     fds[n].events = ev;

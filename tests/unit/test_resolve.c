@@ -388,6 +388,29 @@ static void silent_server_times_out(void **state) {
   close(d.fd);
 }
 
+/* Freed in the middle: c-ares calls back with ARES_EDESTRUCTION, nothing
+ * may touch the resolver then (the sanitizers watch). */
+static void freed_while_queries_are_out(void **state) {
+  (void)state;
+  dnsd d;
+  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
+  d.silent = 1;
+  for (int round = 0; round < 2; round++) {
+    xmppim_resolver *r = resolver_for(&d);
+    assert_int_equal(xmppim_resolver_start(r, "plain.test", xmppim_loop_now()), 0);
+    struct pollfd fds[16];
+    assert_true(xmppim_resolver_pollfds(r, fds, 16) >= 1);
+    assert_true(xmppim_resolver_next_deadline(r, xmppim_loop_now()) != UINT64_MAX);
+    if (round == 1) { /* after the queries went out */
+      assert_true(poll(fds, 1, 20) >= 0);
+      xmppim_resolver_process(r, fds, 1, xmppim_loop_now());
+      assert_int_equal(xmppim_resolver_status(r), 0);
+    }
+    xmppim_resolver_free(r);
+  }
+  close(d.fd);
+}
+
 static void bad_arguments(void **state) {
   (void)state;
   xmppim_resolver *r;
@@ -473,6 +496,7 @@ int main(void) {
       cmocka_unit_test(unknown_domain_is_not_found),
       cmocka_unit_test(ip_literals_need_no_dns),
       cmocka_unit_test(silent_server_times_out),
+      cmocka_unit_test(freed_while_queries_are_out),
       cmocka_unit_test(bad_arguments),
       cmocka_unit_test(dialer_resolves_then_connects),
   };
