@@ -25,7 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <xmppim/common.h>
+#include <xmppim/features.h>
 #include <xmppim/session.h>
+#if XMPPIM_HAVE_TLS
+#include <xmppim/tls.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -110,6 +114,20 @@ typedef struct xmppim_sockio xmppim_sockio;
  */
 XMPPIM_EXTERN int xmppim_sockio_new(xmppim_sockio **out, xmppim_session *s, int fd,
                                     uint64_t now_ms);
+#if XMPPIM_HAVE_TLS
+/**
+ * xmppim_sockio_new() for a session wrapped in the TLS adapter: every byte
+ * goes through @p tls (xmppim_tls_feed / _output / _consumed, its
+ * want_read / want_write), decrypted bytes the session did not take yet
+ * are handed on (xmppim_tls_feed(tls, NULL, 0)) before anything new is
+ * read. STARTTLS still needs the application's on_starttls callback to
+ * call xmppim_tls_start(); direct TLS, xmppim_tls_start() before this.
+ * Only with the GnuTLS adapter built (#XMPPIM_HAVE_TLS).
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT or #XMPPIM_ERR_NOMEM.
+ */
+XMPPIM_EXTERN int xmppim_sockio_new_tls(xmppim_sockio **out, xmppim_tls *tls, xmppim_session *s,
+                                        int fd, uint64_t now_ms);
+#endif
 /** NULL is allowed. */
 XMPPIM_EXTERN void xmppim_sockio_free(xmppim_sockio *io);
 /** @return 1 (the socket, with POLLIN and/or POLLOUT as needed; events may be 0) or 0 when over. */
@@ -167,6 +185,12 @@ typedef void (*xmppim_loop_conn_done_fn)(xmppim_loop_conn *conn, xmppim_session 
 XMPPIM_EXTERN int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
                                           xmppim_loop_conn_done_fn done, void *user_data,
                                           xmppim_loop_conn **out);
+#if XMPPIM_HAVE_TLS
+/** xmppim_loop_add_session() through the TLS adapter (see xmppim_sockio_new_tls()). */
+XMPPIM_EXTERN int xmppim_loop_add_tls_session(xmppim_loop *l, xmppim_tls *tls, xmppim_session *s,
+                                              int fd, xmppim_loop_conn_done_fn done,
+                                              void *user_data, xmppim_loop_conn **out);
+#endif
 /** Stops driving (no done call); the session and fd stay the caller's. NULL is allowed. */
 XMPPIM_EXTERN void xmppim_loop_conn_remove(xmppim_loop_conn *conn);
 

@@ -10,7 +10,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <xmppim/features.h>
 #include <xmppim/loop.h>
+#if XMPPIM_HAVE_TLS
+#include <xmppim/tls.h>
+#endif
 
 struct xmppim_loop_source {
   xmppim_loop_prepare_fn prepare;
@@ -171,6 +175,9 @@ enum { IO_READ_CHUNK = 16384 };
 
 struct xmppim_sockio {
   xmppim_session *s;
+#if XMPPIM_HAVE_TLS
+  xmppim_tls *tls; /* when set, every byte goes through it */
+#endif
   int fd;
   int status;  /* 0 running, 1 ended cleanly, negative: failed */
   int eof;
@@ -179,6 +186,53 @@ struct xmppim_sockio {
   char *pending;
   size_t npending;
 };
+
+static int io_want_read(const xmppim_sockio *io) {
+#if XMPPIM_HAVE_TLS
+  if (io->tls) return xmppim_tls_want_read(io->tls);
+#endif
+  return xmppim_session_want_read(io->s);
+}
+
+static int io_want_write(const xmppim_sockio *io) {
+#if XMPPIM_HAVE_TLS
+  if (io->tls) return xmppim_tls_want_write(io->tls);
+#endif
+  return xmppim_session_want_write(io->s);
+}
+
+static size_t io_output(xmppim_sockio *io, const char **data) {
+#if XMPPIM_HAVE_TLS
+  if (io->tls) return xmppim_tls_output(io->tls, data);
+#endif
+  return xmppim_session_output(io->s, data);
+}
+
+static void io_consumed(xmppim_sockio *io, size_t n) {
+#if XMPPIM_HAVE_TLS
+  if (io->tls) {
+    xmppim_tls_consumed(io->tls, n);
+    return;
+  }
+#endif
+  xmppim_session_consumed(io->s, n);
+}
+
+static long io_take(xmppim_sockio *io, const void *data, size_t len) {
+#if XMPPIM_HAVE_TLS
+  if (io->tls) return xmppim_tls_feed(io->tls, data, len);
+#endif
+  return xmppim_session_feed(io->s, data, len);
+}
+
+/* Decrypted data waits in the TLS adapter for the session. */
+static int io_tls_pending(const xmppim_sockio *io) {
+#if XMPPIM_HAVE_TLS
+  if (io->tls) return xmppim_tls_pending(io->tls);
+#endif
+  (void)io;
+  return 0;
+}
 
 int xmppim_sockio_new(xmppim_sockio **out, xmppim_session *s, int fd, uint64_t now_ms) {
   if (out) *out = NULL;
@@ -196,6 +250,17 @@ int xmppim_sockio_new(xmppim_sockio **out, xmppim_session *s, int fd, uint64_t n
   return 0;
 }
 
+#if XMPPIM_HAVE_TLS
+int xmppim_sockio_new_tls(xmppim_sockio **out, xmppim_tls *tls, xmppim_session *s, int fd,
+                          uint64_t now_ms) {
+  if (out) *out = NULL;
+  if (!tls) return XMPPIM_ERR_INVALID_ARGUMENT;
+  int rc = xmppim_sockio_new(out, s, fd, now_ms);
+  if (rc == 0) (*out)->tls = tls;
+  return rc;
+}
+#endif
+
 void xmppim_sockio_free(xmppim_sockio *io) {
   if (!io) return;
   free(io->pending);
@@ -206,8 +271,8 @@ size_t xmppim_sockio_pollfds(const xmppim_sockio *io, struct pollfd *fds, size_t
   if (!io || io->status != 0 || max == 0) return 0;
   short ev = 0;
   /* read only when what was read before is all consumed: that is the back-pressure */
-  if (!io->eof && io->npending == 0 && xmppim_session_want_read(io->s)) ev |= POLLIN;
-  if (xmppim_session_want_write(io->s)) ev |= POLLOUT;
+  if (!io->eof && io->npending == 0 && !io_tls_pending(io) && io_want_read(io)) ev |= POLLIN;
+  if (io_want_write(io)) ev |= POLLOUT;
   fds[0].fd = io->fd;
   fds[0].events = ev;
   fds[0].revents = 0;
@@ -216,8 +281,8 @@ size_t xmppim_sockio_pollfds(const xmppim_sockio *io, struct pollfd *fds, size_t
 
 uint64_t xmppim_sockio_next_deadline(const xmppim_sockio *io, uint64_t now_ms) {
   if (!io || io->status != 0) return UINT64_MAX;
-  if ((io->npending > 0 && !io->stalled) || io->eof ||
-      (!xmppim_session_want_read(io->s) && !xmppim_session_want_write(io->s)))
+  if (((io->npending > 0 || io_tls_pending(io)) && !io->stalled) || io->eof ||
+      (!io_want_read(io) && !io_want_write(io)))
     return now_ms; /* work to do without waiting */
   return xmppim_session_next_deadline(io->s);
 }
@@ -226,7 +291,7 @@ uint64_t xmppim_sockio_next_deadline(const xmppim_sockio *io, uint64_t now_ms) {
 static int io_flush(xmppim_sockio *io) {
   for (;;) {
     const char *data;
-    size_t len = xmppim_session_output(io->s, &data);
+    size_t len = io_output(io, &data);
     if (len == 0) return 0;
     ssize_t w = send(io->fd, data, len, MSG_NOSIGNAL);
     if (w < 0) {
@@ -234,7 +299,7 @@ static int io_flush(xmppim_sockio *io) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
       return XMPPIM_ERR_IO;
     }
-    xmppim_session_consumed(io->s, (size_t)w);
+    io_consumed(io, (size_t)w);
     if ((size_t)w < len) return 0;
   }
 }
@@ -242,8 +307,17 @@ static int io_flush(xmppim_sockio *io) {
 /* Feeds what is pending. @return 0 or the session's error. */
 static int io_feed(xmppim_sockio *io) {
   io->stalled = 0;
+  if (io_tls_pending(io)) {
+    /* the adapter holds decrypted bytes the session did not take yet */
+    long r = io_take(io, NULL, 0);
+    if (r < 0 && r != XMPPIM_ERR_BACKPRESSURE) return (int)r;
+    if (io_tls_pending(io)) {
+      io->stalled = 1;
+      return 0;
+    }
+  }
   while (io->npending > 0) {
-    long n = xmppim_session_feed(io->s, io->pending, io->npending);
+    long n = io_take(io, io->pending, io->npending);
     if (n == XMPPIM_ERR_BACKPRESSURE || n == 0) {
       io->stalled = 1; /* drain the output, or wait for TLS: keep the bytes */
       return 0;
@@ -288,7 +362,7 @@ int xmppim_sockio_process(xmppim_sockio *io, const struct pollfd *fds, size_t n,
   if (rc == 0 && xmppim_session_next_deadline(io->s) <= now) rc = xmppim_session_timeout(io->s, now);
   if (rc == 0) rc = io_flush(io);
   if (rc != 0) return io->status = rc;
-  int wr = xmppim_session_want_read(io->s), ww = xmppim_session_want_write(io->s);
+  int wr = io_want_read(io), ww = io_want_write(io);
   if (!wr && !ww)
     io->status = 1;
   else if (io->eof && io->npending == 0)
@@ -338,9 +412,8 @@ static void conn_dispatch(void *ud, const struct pollfd *fds, size_t n, uint64_t
   if (c->done) c->done(c, c->s, c->fd, st == 1 ? 0 : st, c->ud);
 }
 
-int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
-                            xmppim_loop_conn_done_fn done, void *user_data,
-                            xmppim_loop_conn **out) {
+static int add_conn(xmppim_loop *l, void *tls, xmppim_session *s, int fd,
+                    xmppim_loop_conn_done_fn done, void *user_data, xmppim_loop_conn **out) {
   if (out) *out = NULL;
   if (!l || !s || fd < 0) return XMPPIM_ERR_INVALID_ARGUMENT;
   xmppim_loop_conn *c = calloc(1, sizeof *c);
@@ -350,7 +423,13 @@ int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
   c->fd = fd;
   c->done = done;
   c->ud = user_data;
+#if XMPPIM_HAVE_TLS
+  int rc = tls ? xmppim_sockio_new_tls(&c->io, tls, s, fd, xmppim_loop_now())
+               : xmppim_sockio_new(&c->io, s, fd, xmppim_loop_now());
+#else
+  (void)tls;
   int rc = xmppim_sockio_new(&c->io, s, fd, xmppim_loop_now());
+#endif
   if (rc == 0) rc = add_source(l, conn_prepare, conn_dispatch, c, conn_destroy, &c->src);
   if (rc != 0) {
     xmppim_sockio_free(c->io);
@@ -360,6 +439,22 @@ int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
   if (out) *out = c;
   return 0;
 }
+
+int xmppim_loop_add_session(xmppim_loop *l, xmppim_session *s, int fd,
+                            xmppim_loop_conn_done_fn done, void *user_data,
+                            xmppim_loop_conn **out) {
+  return add_conn(l, NULL, s, fd, done, user_data, out);
+}
+
+#if XMPPIM_HAVE_TLS
+int xmppim_loop_add_tls_session(xmppim_loop *l, xmppim_tls *tls, xmppim_session *s, int fd,
+                                xmppim_loop_conn_done_fn done, void *user_data,
+                                xmppim_loop_conn **out) {
+  if (out) *out = NULL;
+  if (!tls) return XMPPIM_ERR_INVALID_ARGUMENT;
+  return add_conn(l, tls, s, fd, done, user_data, out);
+}
+#endif
 
 void xmppim_loop_conn_remove(xmppim_loop_conn *conn) {
   if (!conn || conn->finished) return;

@@ -1,0 +1,253 @@
+/*
+ * The loop with the TLS adapter: a client and a server session over TCP on
+ * 127.0.0.1, STARTTLS with a CA and a server certificate generated here,
+ * the client checking the name, then SCRAM with channel binding, all driven
+ * by xmppim_loop through xmppim_loop_add_tls_session(). Built when both
+ * the sockets and the TLS adapters are.
+ */
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xmppim.h>
+
+static char dir[64], ca_file[128], cert_file[128], key_file[128];
+
+static void write_file(const char *path, const gnutls_datum_t *d) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(d->data, 1, d->size, f), d->size);
+  assert_int_equal(fclose(f), 0);
+}
+
+static gnutls_x509_privkey_t new_key(void) {
+  gnutls_x509_privkey_t key;
+  assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+  assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                                GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+                   0);
+  return key;
+}
+
+static gnutls_x509_crt_t new_crt(gnutls_x509_privkey_t key, const char *dn, int ca, unsigned sn) {
+  gnutls_x509_crt_t crt;
+  assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+  gnutls_x509_crt_set_version(crt, 3);
+  unsigned char serial[4] = {0, 0, 0, (unsigned char)sn};
+  gnutls_x509_crt_set_serial(crt, serial, sizeof serial);
+  time_t now = time(NULL);
+  gnutls_x509_crt_set_activation_time(crt, now - 3600);
+  gnutls_x509_crt_set_expiration_time(crt, now + 86400);
+  const char *err;
+  assert_int_equal(gnutls_x509_crt_set_dn(crt, dn, &err), 0);
+  assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+  gnutls_x509_crt_set_basic_constraints(crt, ca, -1);
+  if (ca) {
+    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN);
+  } else {
+    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
+    gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
+  }
+  return crt;
+}
+
+static int make_certificates(void **state) {
+  (void)state;
+  assert_int_equal(gnutls_global_init(), 0);
+  snprintf(dir, sizeof dir, "/tmp/xmppim-looptls-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  snprintf(ca_file, sizeof ca_file, "%s/ca.pem", dir);
+  snprintf(cert_file, sizeof cert_file, "%s/server.pem", dir);
+  snprintf(key_file, sizeof key_file, "%s/server.key", dir);
+  gnutls_x509_privkey_t ca_key = new_key(), key = new_key();
+  gnutls_x509_crt_t ca = new_crt(ca_key, "CN=loop test CA", 1, 1);
+  assert_int_equal(gnutls_x509_crt_sign2(ca, ca, ca_key, GNUTLS_DIG_SHA256, 0), 0);
+  gnutls_x509_crt_t crt = new_crt(key, "CN=example.com", 0, 2);
+  assert_int_equal(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "example.com",
+                                                        strlen("example.com"), GNUTLS_FSAN_SET),
+                   0);
+  assert_int_equal(gnutls_x509_crt_sign2(crt, ca, ca_key, GNUTLS_DIG_SHA256, 0), 0);
+  gnutls_datum_t d;
+  assert_int_equal(gnutls_x509_crt_export2(ca, GNUTLS_X509_FMT_PEM, &d), 0);
+  write_file(ca_file, &d);
+  gnutls_free(d.data);
+  assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d), 0);
+  write_file(cert_file, &d);
+  gnutls_free(d.data);
+  assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d), 0);
+  write_file(key_file, &d);
+  gnutls_free(d.data);
+  gnutls_x509_crt_deinit(crt);
+  gnutls_x509_crt_deinit(ca);
+  gnutls_x509_privkey_deinit(key);
+  gnutls_x509_privkey_deinit(ca_key);
+  return 0;
+}
+
+static int remove_certificates(void **state) {
+  (void)state;
+  unlink(ca_file);
+  unlink(cert_file);
+  unlink(key_file);
+  rmdir(dir);
+  gnutls_global_deinit();
+  return 0;
+}
+
+typedef struct world {
+  xmppim_loop *loop;
+  int listen_fd, client_fd, server_fd;
+  xmppim_session *client, *server;
+  xmppim_tls *ctls, *stls;
+  int client_ready, server_ready, done, client_status, server_status;
+  char got[64];
+} world;
+
+static void on_starttls(xmppim_session *s, void *ud) {
+  world *w = ud;
+  assert_int_equal(xmppim_tls_start(s == w->client ? w->ctls : w->stls), 0);
+}
+
+static void on_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
+  (void)jid;
+  world *w = ud;
+  if (s == w->server) {
+    w->server_ready = 1;
+    return;
+  }
+  w->client_ready = 1;
+  xmppim_stanza *m;
+  assert_int_equal(xmppim_message_new(&m, NULL, XMPPIM_MESSAGE_CHAT, "example.com", "secret words", NULL), 0);
+  assert_int_equal(xmppim_session_send(s, m), 0);
+  xmppim_stanza_free(m);
+}
+
+static int on_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
+  world *w = ud;
+  const char *body = xmppim_message_body(st, NULL, NULL, NULL);
+  snprintf(w->got, sizeof w->got, "%s", body ? body : "");
+  assert_int_equal(xmppim_session_close(s), 0);
+  return 0;
+}
+
+static xmppim_sasl_condition lookup_scram(const char *authcid, xmppim_scram_hash hash,
+                                          xmppim_scram_credentials *creds, void *ud) {
+  (void)ud;
+  if (strcmp(authcid, "juliet") != 0) return XMPPIM_SASL_COND_NOT_AUTHORIZED;
+  static const unsigned char salt[] = "loop-tls-salt-16";
+  if (xmppim_scram_derive(creds, hash, "secret", salt, 16, 4096, NULL) != 0)
+    return XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE;
+  return XMPPIM_SASL_COND_NONE;
+}
+
+static void on_done(xmppim_loop_conn *c, xmppim_session *s, int fd, int status, void *ud) {
+  (void)c, (void)fd;
+  world *w = ud;
+  if (s == w->client)
+    w->client_status = status;
+  else
+    w->server_status = status;
+  if (++w->done == 2) xmppim_loop_stop(w->loop);
+}
+
+static void starttls_and_scram_plus_over_tcp(void **state) {
+  (void)state;
+  world w;
+  memset(&w, 0, sizeof w);
+  assert_int_equal(xmppim_loop_new(&w.loop), 0);
+  w.listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
+  assert_true(w.listen_fd >= 0);
+
+  xmppim_callbacks *ccb, *scb;
+  assert_int_equal(xmppim_callbacks_new(&ccb), 0);
+  xmppim_callbacks_set_on_ready(ccb, on_ready);
+  xmppim_callbacks_set_on_starttls(ccb, on_starttls);
+  assert_int_equal(xmppim_callbacks_new(&scb), 0);
+  xmppim_callbacks_set_on_ready(scb, on_ready);
+  xmppim_callbacks_set_on_starttls(scb, on_starttls);
+  xmppim_callbacks_set_on_stanza(scb, on_stanza);
+  xmppim_callbacks_set_sasl_scram(scb, lookup_scram);
+  xmppim_options *sopt;
+  assert_int_equal(xmppim_options_new(&sopt), 0);
+  assert_int_equal(xmppim_options_set_require_tls(sopt, 1), 0);
+
+  xmppim_tls_config *ccfg, *scfg;
+  assert_int_equal(xmppim_tls_config_new(&ccfg), 0);
+  assert_int_equal(xmppim_tls_config_set_ca_file(ccfg, ca_file), 0);
+  assert_int_equal(xmppim_tls_config_new(&scfg), 0);
+  assert_int_equal(xmppim_tls_config_set_cert_key_files(scfg, cert_file, key_file), 0);
+
+  /* connect (blocking is fine in a test: the listener's backlog takes it) */
+  xmppim_net_candidate cand;
+  memset(&cand, 0, sizeof cand);
+  snprintf(cand.address, sizeof cand.address, "127.0.0.1");
+  cand.family = AF_INET;
+  cand.port = xmppim_net_local_port(w.listen_fd);
+  xmppim_connector *conn;
+  assert_int_equal(xmppim_connector_new(&conn, &cand, 1, 1000, xmppim_loop_now()), 0);
+  while (xmppim_connector_status(conn) == 0) {
+    struct pollfd p[1];
+    size_t n = xmppim_connector_pollfds(conn, p, 1);
+    assert_true(poll(p, n, 1000) >= 0);
+    xmppim_connector_process(conn, p, n, xmppim_loop_now());
+  }
+  assert_int_equal(xmppim_connector_status(conn), 1);
+  w.client_fd = xmppim_connector_take_fd(conn, NULL);
+  xmppim_connector_free(conn);
+  struct pollfd lp = {w.listen_fd, POLLIN, 0};
+  assert_int_equal(poll(&lp, 1, 1000), 1);
+  w.server_fd = xmppim_net_accept(w.listen_fd);
+  assert_true(w.server_fd >= 0);
+
+  assert_int_equal(xmppim_session_client_new(&w.client, "juliet@example.com", "secret", ccb, &w,
+                                             NULL, NULL),
+                   0);
+  assert_int_equal(xmppim_session_server_new(&w.server, "example.com", scb, &w, sopt, NULL), 0);
+  assert_int_equal(xmppim_tls_client_new(&w.ctls, w.client, ccfg, NULL), 0);
+  assert_int_equal(xmppim_tls_server_new(&w.stls, w.server, scfg, NULL), 0);
+  assert_int_equal(xmppim_loop_add_tls_session(w.loop, w.ctls, w.client, w.client_fd, on_done, &w, NULL), 0);
+  assert_int_equal(xmppim_loop_add_tls_session(w.loop, w.stls, w.server, w.server_fd, on_done, &w, NULL), 0);
+  assert_int_equal(xmppim_loop_run(w.loop, xmppim_loop_now() + 5000), 0);
+
+  assert_true(w.client_ready);
+  assert_true(w.server_ready);
+  assert_string_equal(w.got, "secret words");
+  assert_true(xmppim_session_is_secure(w.client));
+  assert_true(xmppim_tls_is_established(w.ctls));
+  assert_int_equal(xmppim_session_mechanism(w.client), XMPPIM_SASL_MECH_SCRAM_SHA_256_PLUS);
+  assert_int_equal(w.client_status, 0);
+  assert_int_equal(w.server_status, 0);
+
+  xmppim_tls_free(w.ctls);
+  xmppim_tls_free(w.stls);
+  xmppim_session_free(w.client);
+  xmppim_session_free(w.server);
+  xmppim_tls_config_free(ccfg);
+  xmppim_tls_config_free(scfg);
+  xmppim_callbacks_free(ccb);
+  xmppim_callbacks_free(scb);
+  xmppim_options_free(sopt);
+  close(w.client_fd);
+  close(w.server_fd);
+  close(w.listen_fd);
+  xmppim_loop_free(w.loop);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(starttls_and_scram_plus_over_tcp),
+  };
+  return cmocka_run_group_tests_name("loop_tls", tests, make_certificates, remove_certificates);
+}
