@@ -139,12 +139,20 @@ typedef struct xmppim_connector xmppim_connector;
 XMPPIM_EXTERN int xmppim_connector_new(xmppim_connector **out,
                                        const xmppim_net_candidate *candidates, size_t n,
                                        uint64_t attempt_ms, uint64_t now_ms);
+/**
+ * Staggered attempts (RFC 8305 section 5, "Happy Eyeballs"): when an
+ * attempt has not succeeded after @p ms, the next candidate is tried
+ * beside it (up to 8 at once); the first to connect wins and the others
+ * are closed. 0 (the default) tries one candidate at a time; RFC 8305
+ * recommends 250. The dialer uses 250.
+ */
+XMPPIM_EXTERN void xmppim_connector_set_stagger(xmppim_connector *c, uint64_t ms, uint64_t now_ms);
 /** Closes any socket still owned and frees. NULL is allowed. */
 XMPPIM_EXTERN void xmppim_connector_free(xmppim_connector *c);
-/** @return 1 (the descriptor of the attempt, POLLOUT) or 0 when none. */
+/** @return how many descriptors (one per attempt under way, POLLOUT) were written. */
 XMPPIM_EXTERN size_t xmppim_connector_pollfds(const xmppim_connector *c, struct pollfd *fds,
                                               size_t max);
-/** @return when the current attempt times out, or UINT64_MAX. */
+/** @return when an attempt times out or the next staggered one starts, or UINT64_MAX. */
 XMPPIM_EXTERN uint64_t xmppim_connector_next_deadline(const xmppim_connector *c);
 /** Runs the connector (see xmppim_resolver_process()). @return xmppim_connector_status(). */
 XMPPIM_EXTERN int xmppim_connector_process(xmppim_connector *c, const struct pollfd *fds,

@@ -16,14 +16,25 @@
 #include <unistd.h>
 #include <xmppim/net.h>
 
+enum { ATTEMPTS_MAX = 8 };
+
+typedef struct attempt {
+  int fd;
+  size_t index; /* of the candidate */
+  uint64_t deadline;
+} attempt;
+
 struct xmppim_connector {
   xmppim_net_candidate *cands;
-  size_t n, next; /* next: the candidate after the current attempt */
-  uint64_t attempt_ms, deadline;
-  int fd;         /* the current attempt, or the connected socket */
-  int status;     /* 0 under way, 1 connected, negative: failed */
+  size_t n, next;    /* next: the first candidate not tried yet */
+  uint64_t attempt_ms, stagger_ms, next_start;
+  attempt at[ATTEMPTS_MAX]; /* attempts under way */
+  size_t nat;
+  int fd;            /* the connected socket */
+  size_t winner;
+  int status;        /* 0 under way, 1 connected, negative: failed */
   int taken;
-  int timeouts;   /* attempts that ran out of time */
+  int timeouts;      /* attempts that ran out of time */
   char error[1024];
 };
 
@@ -60,9 +71,12 @@ static void note(xmppim_connector *c, const xmppim_net_candidate *cand, const ch
 }
 
 /* Starts attempts until one is in progress or connected, or none is left. */
-static void start_next(xmppim_connector *c, uint64_t now_ms) {
-  while (c->next < c->n) {
-    const xmppim_net_candidate *cand = &c->cands[c->next++];
+/* Starts one attempt (or several, when they fail at once). @return 1 when
+ * one is under way or connected, 0 when no candidate is left. */
+static int start_one(xmppim_connector *c, uint64_t now_ms) {
+  while (c->next < c->n && c->nat < ATTEMPTS_MAX) {
+    size_t idx = c->next++;
+    const xmppim_net_candidate *cand = &c->cands[idx];
     struct sockaddr_storage ss;
     socklen_t len = make_addr(cand->address, cand->port, &ss);
     if (!len) {
@@ -81,21 +95,27 @@ static void start_next(xmppim_connector *c, uint64_t now_ms) {
     }
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, (struct sockaddr *)&ss, len) == 0) {
-      c->fd = fd;
-      c->status = 1;
-      return;
-    }
-    if (errno == EINPROGRESS || errno == EINTR) {
-      c->fd = fd;
-      c->deadline = now_ms + c->attempt_ms;
-      return;
+    if (connect(fd, (struct sockaddr *)&ss, len) == 0 || errno == EINPROGRESS || errno == EINTR) {
+      /* even an immediate success is reported through poll (POLLOUT at once) */
+      c->at[c->nat++] = (attempt){fd, idx, now_ms + c->attempt_ms};
+      c->next_start = c->stagger_ms ? now_ms + c->stagger_ms : UINT64_MAX;
+      return 1;
     }
     note(c, cand, strerror(errno));
     close(fd);
   }
-  c->fd = -1;
-  c->deadline = UINT64_MAX;
+  return c->nat > 0;
+}
+
+static void drop(xmppim_connector *c, size_t i) {
+  close(c->at[i].fd);
+  c->at[i] = c->at[--c->nat];
+}
+
+/* Nothing under way: start the next candidate at once, or fail. */
+static void settle(xmppim_connector *c, uint64_t now_ms) {
+  if (c->status != 0 || c->nat > 0) return;
+  if (start_one(c, now_ms)) return;
   c->status = c->timeouts > 0 && c->timeouts == (int)c->n ? XMPPIM_ERR_TIMEOUT : XMPPIM_ERR_IO;
 }
 
@@ -115,63 +135,84 @@ int xmppim_connector_new(xmppim_connector **out, const xmppim_net_candidate *can
   c->n = n;
   c->attempt_ms = attempt_ms ? attempt_ms : 10000;
   c->fd = -1;
-  c->deadline = UINT64_MAX;
-  start_next(c, now_ms);
+  c->next_start = UINT64_MAX;
+  settle(c, now_ms);
   *out = c;
   return 0;
 }
 
+void xmppim_connector_set_stagger(xmppim_connector *c, uint64_t ms, uint64_t now_ms) {
+  if (!c) return;
+  c->stagger_ms = ms;
+  c->next_start = c->status == 0 && c->nat > 0 && ms ? now_ms + ms : UINT64_MAX;
+}
+
 void xmppim_connector_free(xmppim_connector *c) {
   if (!c) return;
+  while (c->nat > 0) drop(c, c->nat - 1);
   if (c->fd >= 0 && !c->taken) close(c->fd);
   free(c->cands);
   free(c);
 }
 
 size_t xmppim_connector_pollfds(const xmppim_connector *c, struct pollfd *fds, size_t max) {
-  if (!c || c->status != 0 || c->fd < 0 || max == 0) return 0;
-  fds[0].fd = c->fd;
-  fds[0].events = POLLOUT;
-  fds[0].revents = 0;
-  return 1;
+  if (!c || c->status != 0) return 0;
+  size_t k = 0;
+  for (size_t i = 0; i < c->nat && k < max; i++, k++) {
+    fds[k].fd = c->at[i].fd;
+    fds[k].events = POLLOUT;
+    fds[k].revents = 0;
+  }
+  return k;
 }
 
 uint64_t xmppim_connector_next_deadline(const xmppim_connector *c) {
-  return c && c->status == 0 ? c->deadline : UINT64_MAX;
+  if (!c || c->status != 0) return UINT64_MAX;
+  uint64_t d = c->next < c->n ? c->next_start : UINT64_MAX;
+  for (size_t i = 0; i < c->nat; i++)
+    if (c->at[i].deadline < d) d = c->at[i].deadline;
+  return d;
 }
 
 int xmppim_connector_process(xmppim_connector *c, const struct pollfd *fds, size_t n,
                              uint64_t now_ms) {
   if (!c) return XMPPIM_ERR_INVALID_ARGUMENT;
   if (c->status != 0) return c->status;
-  short ev = 0;
-  for (size_t i = 0; fds && i < n; i++)
-    if (fds[i].fd == c->fd) ev |= fds[i].revents;
-  const xmppim_net_candidate *cand = &c->cands[c->next - 1];
-  if (ev & (POLLOUT | POLLERR | POLLHUP)) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-    if (err == 0) {
-      c->status = 1;
-      c->deadline = UINT64_MAX;
-      return 1;
+  for (size_t i = 0; i < c->nat;) {
+    short ev = 0;
+    for (size_t k = 0; fds && k < n; k++)
+      if (fds[k].fd == c->at[i].fd) ev |= fds[k].revents;
+    const xmppim_net_candidate *cand = &c->cands[c->at[i].index];
+    if (ev & (POLLOUT | POLLERR | POLLHUP)) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (getsockopt(c->at[i].fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+      if (err == 0) {
+        /* connected: the others are abandoned */
+        c->fd = c->at[i].fd;
+        c->winner = c->at[i].index;
+        c->at[i] = c->at[--c->nat];
+        while (c->nat > 0) drop(c, c->nat - 1);
+        c->status = 1;
+        return 1;
+      }
+      if (err != EINPROGRESS && err != EALREADY) {
+        note(c, cand, strerror(err));
+        drop(c, i);
+        continue;
+      }
     }
-    if (err != EINPROGRESS && err != EALREADY) {
-      note(c, cand, strerror(err));
-      close(c->fd);
-      c->fd = -1;
-      start_next(c, now_ms);
-      return c->status;
+    if (now_ms >= c->at[i].deadline) {
+      note(c, cand, "connect timed out");
+      c->timeouts++;
+      drop(c, i);
+      continue;
     }
+    i++;
   }
-  if (now_ms >= c->deadline) {
-    note(c, cand, "connect timed out");
-    c->timeouts++;
-    close(c->fd);
-    c->fd = -1;
-    start_next(c, now_ms);
-  }
+  /* staggered: the next candidate joins while the others still try */
+  if (c->nat > 0 && c->next < c->n && now_ms >= c->next_start) start_one(c, now_ms);
+  settle(c, now_ms);
   return c->status;
 }
 
@@ -183,7 +224,7 @@ int xmppim_connector_take_fd(xmppim_connector *c, const xmppim_net_candidate **w
   if (which) *which = NULL;
   if (!c || c->status != 1 || c->taken) return -1;
   c->taken = 1;
-  if (which) *which = &c->cands[c->next - 1];
+  if (which) *which = &c->cands[c->winner];
   return c->fd;
 }
 
@@ -310,6 +351,7 @@ int xmppim_dialer_process(xmppim_dialer *d, const struct pollfd *fds, size_t n, 
     size_t nc = xmppim_resolver_candidates(d->r, &cands);
     int rc = xmppim_connector_new(&d->c, cands, nc, d->attempt_ms, now_ms);
     if (rc != 0) return d->status = rc;
+    xmppim_connector_set_stagger(d->c, 250, now_ms);
     fds = NULL; /* those were the resolver's */
     n = 0;
   }

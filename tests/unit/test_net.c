@@ -46,8 +46,8 @@ static int run(xmppim_connector *c, uint64_t *elapsed) {
   while (xmppim_connector_status(c) == 0) {
     uint64_t now = xmppim_loop_now();
     assert_true(now - start < 2000);
-    struct pollfd fds[1];
-    size_t n = xmppim_connector_pollfds(c, fds, 1);
+    struct pollfd fds[8];
+    size_t n = xmppim_connector_pollfds(c, fds, 8);
     uint64_t dl = xmppim_connector_next_deadline(c);
     int to = dl == UINT64_MAX ? 100 : dl <= now ? 0 : (int)(dl - now > 100 ? 100 : dl - now);
     assert_true(poll(fds, n, to) >= 0);
@@ -187,6 +187,37 @@ static void attempt_times_out_then_next(void **state) {
   close(l);
 }
 
+/* Staggered: the second candidate starts 40 ms after the first, which
+ * never completes, and wins long before the first attempt's time limit. */
+static void staggered_attempt_wins(void **state) {
+  (void)state;
+  int fillers[3];
+  int hole = blackhole(fillers);
+  int l = xmppim_net_listen("127.0.0.1", 0, 0);
+  assert_true(l >= 0);
+  xmppim_net_candidate two[3] = {cand("127.0.0.1", xmppim_net_local_port(hole)),
+                                 cand("127.0.0.1", xmppim_net_local_port(l)),
+                                 cand("127.0.0.1", 1)};
+  xmppim_connector *c;
+  uint64_t elapsed;
+  assert_int_equal(xmppim_connector_new(&c, two, 3, 5000, xmppim_loop_now()), 0);
+  xmppim_connector_set_stagger(c, 40, xmppim_loop_now());
+  struct pollfd fds[8];
+  assert_int_equal(xmppim_connector_pollfds(c, fds, 8), 1);
+  assert_int_equal(run(c, &elapsed), 1);
+  assert_true(elapsed >= 35 && elapsed < 900);
+  const xmppim_net_candidate *which;
+  int fd = xmppim_connector_take_fd(c, &which);
+  assert_true(fd >= 0);
+  assert_int_equal(which->port, xmppim_net_local_port(l));
+  assert_string_equal(xmppim_connector_error(c), ""); /* the first was abandoned, not failed */
+  xmppim_connector_free(c);
+  close(fd);
+  for (int i = 0; i < 3; i++) close(fillers[i]);
+  close(hole);
+  close(l);
+}
+
 static void bad_arguments(void **state) {
   (void)state;
   xmppim_connector *c;
@@ -208,6 +239,7 @@ int main(void) {
       cmocka_unit_test(refused_then_next_candidate),
       cmocka_unit_test(all_refused_is_an_io_error),
       cmocka_unit_test(attempt_times_out_then_next),
+      cmocka_unit_test(staggered_attempt_wins),
       cmocka_unit_test(bad_arguments),
   };
   return cmocka_run_group_tests_name("net", tests, NULL, NULL);
