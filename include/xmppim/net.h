@@ -69,7 +69,7 @@ XMPPIM_EXTERN void xmppim_resolver_free(xmppim_resolver *r);
  * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT, #XMPPIM_ERR_INVALID_STATE or #XMPPIM_ERR_NOMEM.
  */
 XMPPIM_EXTERN int xmppim_resolver_set_servers(xmppim_resolver *r, const char *servers_csv);
-/** The randomness for the weighted choice (default: random(3)-like, seeded per process). */
+/** The randomness for the weighted choice (NULL: the default, a small generator seeded per resolver). */
 XMPPIM_EXTERN void xmppim_resolver_set_random(xmppim_resolver *r, xmppim_net_random_fn fn,
                                               void *user_data);
 /**

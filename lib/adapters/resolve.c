@@ -54,6 +54,7 @@ struct xmppim_resolver {
   char *servers;
   xmppim_net_random_fn rnd;
   void *rnd_ud;
+  uint32_t seed; /* default_random's state */
   unsigned try_ms, tries;
   uint64_t total_ms, deadline;
   char domain[256];
@@ -81,17 +82,13 @@ static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
 static int ares_init_status = ARES_ENOTINITIALIZED;
 static void ares_lib_init(void) { ares_init_status = ares_library_init(ARES_LIB_INIT_ALL); }
 
+/* Not for secrets: RFC 2782 only wants load spread between servers. The
+   state is the resolver's own, so resolvers on different threads share
+   nothing. */
 static uint32_t default_random(void *ud) {
-  (void)ud;
-  /* Not for secrets: RFC 2782 only wants load spread between servers. */
-  static unsigned seed;
-  if (seed == 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    seed = (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec ^ 0x9e3779b9u;
-  }
-  seed = seed * 1103515245u + 12345u;
-  return seed >> 1;
+  uint32_t *seed = ud;
+  *seed = *seed * 1103515245u + 12345u;
+  return *seed >> 1;
 }
 
 int xmppim_resolver_new(xmppim_resolver **out) {
@@ -99,7 +96,11 @@ int xmppim_resolver_new(xmppim_resolver **out) {
   *out = NULL;
   xmppim_resolver *r = calloc(1, sizeof *r);
   if (!r) return XMPPIM_ERR_NOMEM;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  r->seed = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^ (uint32_t)(uintptr_t)r ^ 0x9e3779b9u;
   r->rnd = default_random;
+  r->rnd_ud = &r->seed;
   r->try_ms = 2000;
   r->tries = 2;
   r->total_ms = 10000;
@@ -132,7 +133,7 @@ int xmppim_resolver_set_servers(xmppim_resolver *r, const char *csv) {
 void xmppim_resolver_set_random(xmppim_resolver *r, xmppim_net_random_fn fn, void *user_data) {
   if (!r) return;
   r->rnd = fn ? fn : default_random;
-  r->rnd_ud = fn ? user_data : NULL;
+  r->rnd_ud = fn ? user_data : &r->seed;
 }
 
 int xmppim_resolver_set_timeouts(xmppim_resolver *r, unsigned try_ms, unsigned tries,
