@@ -1,0 +1,377 @@
+/*
+ * xmppim_client against a server session over TCP on 127.0.0.1, in one
+ * xmppim_loop: STARTTLS with a CA generated here, SCRAM, the roster fetched
+ * (the server side answers an empty roster), initial presence, a message
+ * and a subscription request reaching the client's callbacks, the approval
+ * going back, and a clean disconnect. Built when both the sockets and the
+ * TLS adapters are.
+ */
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xmppim.h>
+#include <xmppim/client.h>
+
+static char dir[64], ca_file[128], cert_file[128], key_file[128];
+
+static void write_file(const char *path, const gnutls_datum_t *d) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(d->data, 1, d->size, f), d->size);
+  assert_int_equal(fclose(f), 0);
+}
+
+static gnutls_x509_privkey_t new_key(void) {
+  gnutls_x509_privkey_t key;
+  assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+  assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                                GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+                   0);
+  return key;
+}
+
+static gnutls_x509_crt_t new_crt(gnutls_x509_privkey_t key, const char *dn, int ca, unsigned sn) {
+  gnutls_x509_crt_t crt;
+  assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+  gnutls_x509_crt_set_version(crt, 3);
+  unsigned char serial[4] = {0, 0, 0, (unsigned char)sn};
+  gnutls_x509_crt_set_serial(crt, serial, sizeof serial);
+  time_t now = time(NULL);
+  gnutls_x509_crt_set_activation_time(crt, now - 3600);
+  gnutls_x509_crt_set_expiration_time(crt, now + 86400);
+  const char *err;
+  assert_int_equal(gnutls_x509_crt_set_dn(crt, dn, &err), 0);
+  assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+  gnutls_x509_crt_set_basic_constraints(crt, ca, -1);
+  if (ca) {
+    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN);
+  } else {
+    gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
+    gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0);
+  }
+  return crt;
+}
+
+static int make_certificates(void **state) {
+  (void)state;
+  assert_int_equal(gnutls_global_init(), 0);
+  snprintf(dir, sizeof dir, "/tmp/xmppim-client-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  snprintf(ca_file, sizeof ca_file, "%s/ca.pem", dir);
+  snprintf(cert_file, sizeof cert_file, "%s/server.pem", dir);
+  snprintf(key_file, sizeof key_file, "%s/server.key", dir);
+  gnutls_x509_privkey_t ca_key = new_key(), key = new_key();
+  gnutls_x509_crt_t ca = new_crt(ca_key, "CN=client test CA", 1, 1);
+  assert_int_equal(gnutls_x509_crt_sign2(ca, ca, ca_key, GNUTLS_DIG_SHA256, 0), 0);
+  gnutls_x509_crt_t crt = new_crt(key, "CN=example.com", 0, 2);
+  assert_int_equal(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "example.com",
+                                                        strlen("example.com"), GNUTLS_FSAN_SET),
+                   0);
+  assert_int_equal(gnutls_x509_crt_sign2(crt, ca, ca_key, GNUTLS_DIG_SHA256, 0), 0);
+  gnutls_datum_t d;
+  assert_int_equal(gnutls_x509_crt_export2(ca, GNUTLS_X509_FMT_PEM, &d), 0);
+  write_file(ca_file, &d);
+  gnutls_free(d.data);
+  assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d), 0);
+  write_file(cert_file, &d);
+  gnutls_free(d.data);
+  assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d), 0);
+  write_file(key_file, &d);
+  gnutls_free(d.data);
+  gnutls_x509_crt_deinit(crt);
+  gnutls_x509_crt_deinit(ca);
+  gnutls_x509_privkey_deinit(key);
+  gnutls_x509_privkey_deinit(ca_key);
+  return 0;
+}
+
+static int remove_certificates(void **state) {
+  (void)state;
+  unlink(ca_file);
+  unlink(cert_file);
+  unlink(key_file);
+  rmdir(dir);
+  gnutls_global_deinit();
+  return 0;
+}
+
+typedef struct world {
+  xmppim_loop *loop;
+  int listen_fd, server_fd;
+  xmppim_loop_source *listener;
+  xmppim_callbacks *scb;
+  xmppim_tls_config *scfg;
+  xmppim_session *server;
+  xmppim_tls *stls;
+  char client_jid[128];
+  /* what happened */
+  int roster_asked, presence_seen, subscribed_seen, server_done, server_status;
+  int connected, disconnected, roster_changed, subscription_requests;
+  char message[64], message_from[64], sub_from[64], reason[128];
+} world;
+
+/* ---- server side ---- */
+
+static void s_starttls(xmppim_session *s, void *ud) {
+  (void)s;
+  world *w = ud;
+  assert_int_equal(xmppim_tls_start(w->stls), 0);
+}
+
+static void s_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
+  (void)s;
+  world *w = ud;
+  snprintf(w->client_jid, sizeof w->client_jid, "%s", xmppim_jid_to_string(jid));
+}
+
+static int s_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
+  world *w = ud;
+  const char *name = xmppim_stanza_name(st), *type = xmppim_stanza_attr(st, "type");
+  if (strcmp(name, "iq") == 0 && type && strcmp(type, "get") == 0 &&
+      xmppim_stanza_find_child(st, "query", "jabber:iq:roster")) {
+    w->roster_asked++;
+    xmppim_stanza *r;
+    assert_int_equal(xmppim_stanza_new(&r, NULL, "iq", "jabber:client"), 0);
+    assert_int_equal(xmppim_stanza_set_attr(r, "type", "result"), 0);
+    assert_int_equal(xmppim_stanza_set_attr(r, "id", xmppim_stanza_attr(st, "id")), 0);
+    assert_int_equal(xmppim_stanza_set_attr(r, "to", w->client_jid), 0);
+    assert_int_equal(xmppim_stanza_add_child(r, "query", "jabber:iq:roster", NULL), 0);
+    assert_int_equal(xmppim_session_send(s, r), 0);
+    xmppim_stanza_free(r);
+    return 0;
+  }
+  if (strcmp(name, "presence") == 0 && !type && !xmppim_stanza_attr(st, "to")) {
+    /* initial presence: a message and a subscription request follow */
+    w->presence_seen++;
+    xmppim_stanza *m;
+    assert_int_equal(xmppim_message_new(&m, NULL, XMPPIM_MESSAGE_CHAT, w->client_jid,
+                                        "hello client", NULL),
+                     0);
+    assert_int_equal(xmppim_stanza_set_attr(m, "from", "romeo@example.net/phone"), 0);
+    assert_int_equal(xmppim_session_send(s, m), 0);
+    xmppim_stanza_free(m);
+    xmppim_stanza *p;
+    assert_int_equal(xmppim_stanza_new(&p, NULL, "presence", "jabber:client"), 0);
+    assert_int_equal(xmppim_stanza_set_attr(p, "type", "subscribe"), 0);
+    assert_int_equal(xmppim_stanza_set_attr(p, "from", "romeo@example.net"), 0);
+    assert_int_equal(xmppim_stanza_set_attr(p, "to", "juliet@example.com"), 0);
+    assert_int_equal(xmppim_session_send(s, p), 0);
+    xmppim_stanza_free(p);
+    return 0;
+  }
+  if (strcmp(name, "presence") == 0 && type && strcmp(type, "subscribed") == 0) {
+    const char *to = xmppim_stanza_attr(st, "to");
+    if (to && strcmp(to, "romeo@example.net") == 0) w->subscribed_seen++;
+    return 0;
+  }
+  return 0;
+}
+
+static xmppim_sasl_condition lookup_scram(const char *authcid, xmppim_scram_hash hash,
+                                          xmppim_scram_credentials *creds, void *ud) {
+  (void)ud;
+  if (strcmp(authcid, "juliet") != 0) return XMPPIM_SASL_COND_NOT_AUTHORIZED;
+  static const unsigned char salt[] = "client-test-salt";
+  if (xmppim_scram_derive(creds, hash, "secret", salt, 16, 4096, NULL) != 0)
+    return XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE;
+  return XMPPIM_SASL_COND_NONE;
+}
+
+static void s_done(xmppim_loop_conn *c, xmppim_session *s, int fd, int status, void *ud) {
+  (void)c, (void)s, (void)fd;
+  world *w = ud;
+  w->server_done = 1;
+  w->server_status = status;
+}
+
+static size_t l_prepare(void *ud, struct pollfd *fds, size_t max, uint64_t now,
+                        uint64_t *deadline) {
+  (void)now, (void)deadline;
+  world *w = ud;
+  if (max < 1 || w->server) return 0;
+  fds[0].fd = w->listen_fd;
+  fds[0].events = POLLIN;
+  return 1;
+}
+
+static void l_dispatch(void *ud, const struct pollfd *fds, size_t n, uint64_t now) {
+  (void)now;
+  world *w = ud;
+  if (n < 1 || !(fds[0].revents & POLLIN) || w->server) return;
+  w->server_fd = xmppim_net_accept(w->listen_fd);
+  assert_true(w->server_fd >= 0);
+  xmppim_options *sopt;
+  assert_int_equal(xmppim_options_new(&sopt), 0);
+  assert_int_equal(xmppim_options_set_require_tls(sopt, 1), 0);
+  assert_int_equal(xmppim_session_server_new(&w->server, "example.com", w->scb, w, sopt, NULL), 0);
+  xmppim_options_free(sopt);
+  assert_int_equal(xmppim_tls_server_new(&w->stls, w->server, w->scfg, NULL), 0);
+  assert_int_equal(
+      xmppim_loop_add_tls_session(w->loop, w->stls, w->server, w->server_fd, s_done, w, NULL), 0);
+}
+
+/* ---- client side ---- */
+
+static void c_connected(xmppim_client *c, void *ud) {
+  world *w = ud;
+  w->connected++;
+  assert_non_null(xmppim_client_session(c));
+  assert_non_null(xmppim_client_roster(c));
+  assert_non_null(xmppim_client_presence(c));
+  assert_true(xmppim_presence_is_available(xmppim_client_presence(c)));
+}
+
+static void c_disconnected(xmppim_client *c, const char *reason, void *ud) {
+  (void)c;
+  world *w = ud;
+  w->disconnected++;
+  snprintf(w->reason, sizeof w->reason, "%s", reason);
+}
+
+static void c_message(xmppim_client *c, xmppim_message_type type, const char *from,
+                      const char *body, void *ud) {
+  (void)c;
+  world *w = ud;
+  assert_int_equal(type, XMPPIM_MESSAGE_CHAT);
+  snprintf(w->message, sizeof w->message, "%s", body);
+  snprintf(w->message_from, sizeof w->message_from, "%s", from);
+}
+
+static void c_subscription(xmppim_client *c, const char *from, void *ud) {
+  world *w = ud;
+  w->subscription_requests++;
+  snprintf(w->sub_from, sizeof w->sub_from, "%s", from);
+  assert_int_equal(xmppim_client_approve(c, from), 0);
+}
+
+static void c_roster_changed(xmppim_client *c, void *ud) {
+  world *w = ud;
+  w->roster_changed++;
+  assert_int_equal(xmppim_roster_count(xmppim_client_roster(c)), 0);
+}
+
+#define RUN_UNTIL(cond)                                                   \
+  do {                                                                    \
+    int guard_ = 0;                                                       \
+    while (!(cond) && guard_++ < 5000) xmppim_loop_run_once(w.loop, 100); \
+    assert_true(cond);                                                    \
+  } while (0)
+
+static void client_over_tcp(void **state) {
+  (void)state;
+  world w;
+  memset(&w, 0, sizeof w);
+  assert_int_equal(xmppim_loop_new(&w.loop), 0);
+  w.listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
+  assert_true(w.listen_fd >= 0);
+  assert_int_equal(xmppim_callbacks_new(&w.scb), 0);
+  xmppim_callbacks_set_on_ready(w.scb, s_ready);
+  xmppim_callbacks_set_on_starttls(w.scb, s_starttls);
+  xmppim_callbacks_set_on_stanza(w.scb, s_stanza);
+  xmppim_callbacks_set_sasl_scram(w.scb, lookup_scram);
+  assert_int_equal(xmppim_tls_config_new(&w.scfg), 0);
+  assert_int_equal(xmppim_tls_config_set_cert_key_files(w.scfg, cert_file, key_file), 0);
+  assert_int_equal(xmppim_loop_add(w.loop, l_prepare, l_dispatch, &w, &w.listener), 0);
+
+  xmppim_client_options *opt;
+  assert_int_equal(xmppim_client_options_new(&opt), 0);
+  assert_int_equal(xmppim_client_options_set_ca_file(opt, ca_file), 0);
+  assert_int_equal(
+      xmppim_client_options_set_address(opt, "127.0.0.1", xmppim_net_local_port(w.listen_fd)), 0);
+  xmppim_client_callbacks cb = {.on_connected = c_connected,
+                                .on_disconnected = c_disconnected,
+                                .on_message = c_message,
+                                .on_subscription_request = c_subscription,
+                                .on_roster_changed = c_roster_changed};
+  xmppim_client *c;
+  assert_int_equal(xmppim_client_new(&c, w.loop, "juliet@example.com", "secret", &cb, &w, opt), 0);
+  xmppim_client_options_free(opt);
+  assert_int_equal(xmppim_client_connect(c), 0);
+  assert_int_equal(xmppim_client_connect(c), XMPPIM_ERR_INVALID_STATE);
+
+  RUN_UNTIL(w.connected == 1);
+  assert_int_equal(w.roster_asked, 1);
+  assert_true(xmppim_client_is_connected(c));
+  assert_true(xmppim_session_is_secure(xmppim_client_session(c)));
+  RUN_UNTIL(w.subscribed_seen == 1);
+  assert_int_equal(w.presence_seen, 1);
+  assert_string_equal(w.message, "hello client");
+  assert_string_equal(w.message_from, "romeo@example.net/phone");
+  assert_int_equal(w.subscription_requests, 1);
+  assert_string_equal(w.sub_from, "romeo@example.net");
+
+  assert_int_equal(xmppim_client_disconnect(c), 0);
+  RUN_UNTIL(w.disconnected == 1 && w.server_done);
+  assert_string_equal(w.reason, "closed by the application");
+  assert_int_equal(w.server_status, 0);
+  assert_false(xmppim_client_is_connected(c));
+  assert_null(xmppim_client_session(c));
+  assert_int_equal(xmppim_client_send_message(c, "romeo@example.net", "late"),
+                   XMPPIM_ERR_INVALID_STATE);
+
+  xmppim_client_free(c);
+  xmppim_loop_remove(w.loop, w.listener);
+  xmppim_tls_free(w.stls);
+  xmppim_session_free(w.server);
+  xmppim_tls_config_free(w.scfg);
+  xmppim_callbacks_free(w.scb);
+  close(w.server_fd);
+  close(w.listen_fd);
+  xmppim_loop_free(w.loop);
+}
+
+/* Reconnect: the server side is gone; the client waits, then dials again. */
+static int dials;
+static void r_disconnected(xmppim_client *c, const char *reason, void *ud) {
+  (void)c, (void)reason, (void)ud;
+  dials++;
+}
+
+static void reconnect_after_failure(void **state) {
+  (void)state;
+  xmppim_loop *loop;
+  assert_int_equal(xmppim_loop_new(&loop), 0);
+  /* a port with nobody listening: bind one, take its number, close it */
+  int fd = xmppim_net_listen("127.0.0.1", 0, 0);
+  assert_true(fd >= 0);
+  uint16_t port = xmppim_net_local_port(fd);
+  close(fd);
+  xmppim_client_options *opt;
+  assert_int_equal(xmppim_client_options_new(&opt), 0);
+  assert_int_equal(xmppim_client_options_set_insecure_skip_verify(opt, 1), 0);
+  assert_int_equal(xmppim_client_options_set_address(opt, "127.0.0.1", port), 0);
+  assert_int_equal(xmppim_client_options_set_reconnect(opt, 1), 0);
+  xmppim_client_callbacks cb = {.on_disconnected = r_disconnected};
+  xmppim_client *c;
+  assert_int_equal(xmppim_client_new(&c, loop, "juliet@example.com", "secret", &cb, NULL, opt), 0);
+  xmppim_client_options_free(opt);
+  dials = 0;
+  assert_int_equal(xmppim_client_connect(c), 0);
+  for (int i = 0; i < 1000 && dials < 1; i++) xmppim_loop_run_once(loop, 100);
+  assert_int_equal(dials, 1);
+  /* a retry is scheduled: connect is allowed (it dials at once), disconnect cancels */
+  assert_int_equal(xmppim_client_disconnect(c), 0);
+  assert_int_equal(xmppim_loop_run_once(loop, 0) >= 0, 1);
+  assert_int_equal(dials, 1);
+  xmppim_client_free(c);
+  xmppim_loop_free(loop);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(client_over_tcp),
+      cmocka_unit_test(reconnect_after_failure),
+  };
+  return cmocka_run_group_tests_name("client", tests, make_certificates, remove_certificates);
+}
