@@ -77,6 +77,12 @@ XMPPIM_EXTERN int xmppim_client_options_set_initial_presence(xmppim_client_optio
 XMPPIM_EXTERN int xmppim_client_options_set_auto_roster(xmppim_client_options *o, int on);
 /** Reconnect with backoff after a connection ends unexpectedly (default 0). */
 XMPPIM_EXTERN int xmppim_client_options_set_reconnect(xmppim_client_options *o, int on);
+/** The reconnect backoff: the first wait @p first_ms (default 1000), doubling up to
+ * @p max_ms (default 60000); each wait is then cut to a random point between its half and
+ * its whole (jitter). @return #XMPPIM_ERR_INVALID_ARGUMENT when @p first_ms is 0 or above
+ * @p max_ms. */
+XMPPIM_EXTERN int xmppim_client_options_set_backoff(xmppim_client_options *o, uint32_t first_ms,
+                                                    uint32_t max_ms);
 
 /**
  * Creates a client on @p loop (which must outlive it).

@@ -21,6 +21,7 @@ struct xmppim_client_options {
   char *address;
   uint16_t port;
   int initial_presence, auto_roster, reconnect;
+  uint32_t backoff_first, backoff_max;
 };
 
 typedef enum {
@@ -76,6 +77,8 @@ int xmppim_client_options_new(xmppim_client_options **out) {
   if (!*out) return XMPPIM_ERR_NOMEM;
   (*out)->initial_presence = 1;
   (*out)->auto_roster = 1;
+  (*out)->backoff_first = 1000;
+  (*out)->backoff_max = 60000;
   return 0;
 }
 
@@ -138,6 +141,14 @@ int xmppim_client_options_set_reconnect(xmppim_client_options *o, int on) {
   return 0;
 }
 
+int xmppim_client_options_set_backoff(xmppim_client_options *o, uint32_t first_ms,
+                                      uint32_t max_ms) {
+  if (!o || first_ms == 0 || first_ms > max_ms) return XMPPIM_ERR_INVALID_ARGUMENT;
+  o->backoff_first = first_ms;
+  o->backoff_max = max_ms;
+  return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Connection parts                                                        */
 /* ---------------------------------------------------------------------- */
@@ -184,9 +195,9 @@ static void ended(xmppim_client *c) {
   if (!reason[0]) snprintf(reason, sizeof reason, "disconnected");
   c->reason[0] = '\0';
   if (c->opt.reconnect && !c->user_closing && !c->no_retry) {
-    uint64_t delay = 1000;
-    for (unsigned i = 0; i < c->attempt && delay < 60000; i++) delay *= 2;
-    if (delay > 60000) delay = 60000;
+    uint64_t delay = c->opt.backoff_first;
+    for (unsigned i = 0; i < c->attempt && delay < c->opt.backoff_max; i++) delay *= 2;
+    if (delay > c->opt.backoff_max) delay = c->opt.backoff_max;
     /* jitter: between half and all of the delay */
     delay = delay / 2 + next_random(c) % (delay / 2 + 1);
     if (c->attempt < 16) c->attempt++;
@@ -448,7 +459,11 @@ int xmppim_client_new(xmppim_client **out, xmppim_loop *loop, const char *jid,
   c->ud = user_data;
   if (callbacks) c->cb = *callbacks;
   if (options) c->opt = *options;
-  else c->opt.initial_presence = c->opt.auto_roster = 1;
+  else {
+    c->opt.initial_presence = c->opt.auto_roster = 1;
+    c->opt.backoff_first = 1000;
+    c->opt.backoff_max = 60000;
+  }
   c->opt.ca_file = NULL;
   c->opt.address = NULL;
   int rv = XMPPIM_ERR_NOMEM;

@@ -333,8 +333,11 @@ static void client_over_tcp(void **state) {
 
 /* Reconnect: the server side is gone; the client waits, then dials again. */
 static int dials;
+static uint64_t dial_at[8];
 static void r_disconnected(xmppim_client *c, const char *reason, void *ud) {
-  (void)c, (void)reason, (void)ud;
+  (void)c, (void)ud;
+  assert_true(strlen(reason) > 0);
+  if (dials < 8) dial_at[dials] = xmppim_loop_now();
   dials++;
 }
 
@@ -352,18 +355,26 @@ static void reconnect_after_failure(void **state) {
   assert_int_equal(xmppim_client_options_set_insecure_skip_verify(opt, 1), 0);
   assert_int_equal(xmppim_client_options_set_address(opt, "127.0.0.1", port), 0);
   assert_int_equal(xmppim_client_options_set_reconnect(opt, 1), 0);
+  assert_int_equal(xmppim_client_options_set_backoff(opt, 0, 10), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_client_options_set_backoff(opt, 20, 10), XMPPIM_ERR_INVALID_ARGUMENT);
+  assert_int_equal(xmppim_client_options_set_backoff(opt, 10, 40), 0);
   xmppim_client_callbacks cb = {.on_disconnected = r_disconnected};
   xmppim_client *c;
   assert_int_equal(xmppim_client_new(&c, loop, "juliet@example.com", "secret", &cb, NULL, opt), 0);
   xmppim_client_options_free(opt);
   dials = 0;
   assert_int_equal(xmppim_client_connect(c), 0);
-  for (int i = 0; i < 1000 && dials < 1; i++) xmppim_loop_run_once(loop, 100);
-  assert_int_equal(dials, 1);
-  /* a retry is scheduled: connect is allowed (it dials at once), disconnect cancels */
+  /* waits of 5-10, 10-20, 20-40 then 20-40 ms between the failures */
+  for (int i = 0; i < 1000 && dials < 5; i++) xmppim_loop_run_once(loop, 100);
+  assert_int_equal(dials, 5);
+  assert_true(dial_at[1] - dial_at[0] >= 5);
+  assert_true(dial_at[2] - dial_at[1] >= 10);
+  assert_true(dial_at[3] - dial_at[2] >= 20);
+  assert_true(dial_at[4] - dial_at[3] >= 20);
+  /* a retry is scheduled: disconnect cancels it */
   assert_int_equal(xmppim_client_disconnect(c), 0);
-  assert_int_equal(xmppim_loop_run_once(loop, 0) >= 0, 1);
-  assert_int_equal(dials, 1);
+  for (int i = 0; i < 5; i++) assert_true(xmppim_loop_run_once(loop, 50) >= 0);
+  assert_int_equal(dials, 5);
   xmppim_client_free(c);
   xmppim_loop_free(loop);
 }
