@@ -331,6 +331,75 @@ static void client_over_tcp(void **state) {
   xmppim_loop_free(w.loop);
 }
 
+/* The server closes the stream: the client reports it, waits, dials again and logs in again. */
+static void reconnect_after_server_close(void **state) {
+  (void)state;
+  world w;
+  memset(&w, 0, sizeof w);
+  assert_int_equal(xmppim_loop_new(&w.loop), 0);
+  w.listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
+  assert_true(w.listen_fd >= 0);
+  assert_int_equal(xmppim_callbacks_new(&w.scb), 0);
+  xmppim_callbacks_set_on_ready(w.scb, s_ready);
+  xmppim_callbacks_set_on_starttls(w.scb, s_starttls);
+  xmppim_callbacks_set_on_stanza(w.scb, s_stanza);
+  xmppim_callbacks_set_sasl_scram(w.scb, lookup_scram);
+  assert_int_equal(xmppim_tls_config_new(&w.scfg), 0);
+  assert_int_equal(xmppim_tls_config_set_cert_key_files(w.scfg, cert_file, key_file), 0);
+  assert_int_equal(xmppim_loop_add(w.loop, l_prepare, l_dispatch, &w, &w.listener), 0);
+
+  xmppim_tls_config *ccfg;
+  assert_int_equal(xmppim_tls_config_new(&ccfg), 0);
+  assert_int_equal(xmppim_tls_config_set_ca_file(ccfg, ca_file), 0);
+  xmppim_client_options *opt;
+  assert_int_equal(xmppim_client_options_new(&opt), 0);
+  assert_int_equal(xmppim_client_options_set_tls_config(opt, ccfg), 0);
+  assert_int_equal(
+      xmppim_client_options_set_address(opt, "127.0.0.1", xmppim_net_local_port(w.listen_fd)), 0);
+  assert_int_equal(xmppim_client_options_set_reconnect(opt, 1), 0);
+  assert_int_equal(xmppim_client_options_set_backoff(opt, 10, 40), 0);
+  xmppim_client_callbacks cb = {.on_connected = c_connected,
+                                .on_disconnected = c_disconnected,
+                                .on_message = c_message,
+                                .on_subscription_request = c_subscription};
+  xmppim_client *c;
+  assert_int_equal(xmppim_client_new(&c, w.loop, "juliet@example.com", "secret", &cb, &w, opt), 0);
+  xmppim_client_options_free(opt);
+  assert_int_equal(xmppim_client_connect(c), 0);
+  RUN_UNTIL(w.connected == 1 && w.subscribed_seen == 1);
+
+  assert_int_equal(xmppim_session_close(w.server), 0);
+  RUN_UNTIL(w.disconnected == 1 && w.server_done);
+  assert_string_equal(w.reason, "closed by the server");
+  assert_false(xmppim_client_is_connected(c));
+  xmppim_tls_free(w.stls);
+  xmppim_session_free(w.server);
+  close(w.server_fd);
+  w.stls = NULL;
+  w.server = NULL;
+  w.server_done = 0;
+
+  RUN_UNTIL(w.connected == 2 && w.subscribed_seen == 2);
+  assert_int_equal(w.roster_asked, 2);
+  assert_int_equal(w.disconnected, 1);
+  assert_int_equal(xmppim_client_disconnect(c), 0);
+  RUN_UNTIL(w.disconnected == 2 && w.server_done);
+  assert_string_equal(w.reason, "closed by the application");
+  for (int i = 0; i < 3; i++) assert_true(xmppim_loop_run_once(w.loop, 50) >= 0);
+  assert_int_equal(w.connected, 2);
+
+  xmppim_client_free(c);
+  xmppim_loop_remove(w.loop, w.listener);
+  xmppim_tls_free(w.stls);
+  xmppim_session_free(w.server);
+  xmppim_tls_config_free(w.scfg);
+  xmppim_tls_config_free(ccfg);
+  xmppim_callbacks_free(w.scb);
+  close(w.server_fd);
+  close(w.listen_fd);
+  xmppim_loop_free(w.loop);
+}
+
 /* Reconnect: the server side is gone; the client waits, then dials again. */
 static int dials;
 static uint64_t dial_at[8];
@@ -382,6 +451,7 @@ static void reconnect_after_failure(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(client_over_tcp),
+      cmocka_unit_test(reconnect_after_server_close),
       cmocka_unit_test(reconnect_after_failure),
   };
   return cmocka_run_group_tests_name("client", tests, make_certificates, remove_certificates);
