@@ -57,6 +57,8 @@ struct xmppim_client {
   unsigned attempt;
   uint64_t retry_at;
   uint64_t rng;
+  char *roster_saved; /* the roster cache between connections (versioning) */
+  size_t roster_saved_len;
 };
 
 static char *dup_str(const char *s) {
@@ -157,12 +159,32 @@ static void set_reason(xmppim_client *c, const char *text) {
   if (!c->reason[0]) snprintf(c->reason, sizeof c->reason, "%s", text);
 }
 
+/* Keeps the roster cache for the next connection (a failure only loses it). */
+static void save_roster(xmppim_client *c) {
+  size_t cap = 4096, needed = 0;
+  for (int tries = 0; tries < 2; tries++) {
+    char *buf = malloc(cap);
+    if (!buf) return;
+    int rv = xmppim_roster_save(c->roster, buf, cap, &needed);
+    if (rv == 0) {
+      free(c->roster_saved);
+      c->roster_saved = buf;
+      c->roster_saved_len = strnlen(buf, cap);
+      return;
+    }
+    free(buf);
+    if (rv != XMPPIM_ERR_BUFFER_TOO_SMALL || needed < cap) return;
+    cap = needed + 1;
+  }
+}
+
 /* Frees the parts of the current connection (not the dialer's). */
 static void drop_connection(xmppim_client *c) {
   if (c->conn) xmppim_loop_conn_remove(c->conn);
   c->conn = NULL;
   xmppim_presence_free(c->presence);
   c->presence = NULL;
+  if (c->roster) save_roster(c);
   xmppim_roster_free(c->roster);
   c->roster = NULL;
   xmppim_tls_free(c->tls);
@@ -330,6 +352,8 @@ static int start_session(xmppim_client *c, int fd, int direct_tls) {
   rcb.on_reset = r_reset;
   rcb.on_request_done = r_done;
   if (rv == 0) rv = xmppim_roster_client_new(&c->roster, c->session, &rcb, c, NULL);
+  if (rv == 0 && c->roster_saved)
+    (void)xmppim_roster_load(c->roster, c->roster_saved, c->roster_saved_len);
   xmppim_presence_callbacks pcb;
   memset(&pcb, 0, sizeof pcb);
   pcb.on_resource = p_resource;
@@ -509,6 +533,7 @@ void xmppim_client_free(xmppim_client *c) {
   if (c->src) xmppim_loop_remove(c->loop, c->src);
   xmppim_callbacks_free(c->scb);
   xmppim_tls_config_free(c->own_tls);
+  free(c->roster_saved);
   free(c->opt.ca_file);
   free(c->opt.address);
   free(c->jid);

@@ -116,6 +116,7 @@ typedef struct world {
   xmppim_tls *stls;
   char client_jid[128];
   /* what happened */
+  int roster_with_item;
   int roster_asked, presence_seen, subscribed_seen, server_done, server_status;
   int connected, disconnected, roster_changed, subscription_requests;
   char message[64], message_from[64], sub_from[64], reason[128];
@@ -146,7 +147,17 @@ static int s_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
     assert_int_equal(xmppim_stanza_set_attr(r, "type", "result"), 0);
     assert_int_equal(xmppim_stanza_set_attr(r, "id", xmppim_stanza_attr(st, "id")), 0);
     assert_int_equal(xmppim_stanza_set_attr(r, "to", w->client_jid), 0);
-    assert_int_equal(xmppim_stanza_add_child(r, "query", "jabber:iq:roster", NULL), 0);
+    if (w->roster_with_item && w->roster_asked == 1) {
+      /* a full roster with one contact; the next request gets "unchanged" */
+      xmppim_stanza *q, *item;
+      assert_int_equal(xmppim_stanza_add_child(r, "query", "jabber:iq:roster", &q), 0);
+      assert_int_equal(xmppim_stanza_set_attr(q, "ver", "v1"), 0);
+      assert_int_equal(xmppim_stanza_add_child(q, "item", "jabber:iq:roster", &item), 0);
+      assert_int_equal(xmppim_stanza_set_attr(item, "jid", "nurse@example.com"), 0);
+      assert_int_equal(xmppim_stanza_set_attr(item, "subscription", "both"), 0);
+    } else if (!w->roster_with_item) {
+      assert_int_equal(xmppim_stanza_add_child(r, "query", "jabber:iq:roster", NULL), 0);
+    }
     assert_int_equal(xmppim_session_send(s, r), 0);
     xmppim_stanza_free(r);
     return 0;
@@ -365,8 +376,10 @@ static void reconnect_after_server_close(void **state) {
   xmppim_client *c;
   assert_int_equal(xmppim_client_new(&c, w.loop, "juliet@example.com", "secret", &cb, &w, opt), 0);
   xmppim_client_options_free(opt);
+  w.roster_with_item = 1;
   assert_int_equal(xmppim_client_connect(c), 0);
   RUN_UNTIL(w.connected == 1 && w.subscribed_seen == 1);
+  assert_int_equal(xmppim_roster_count(xmppim_client_roster(c)), 1);
 
   assert_int_equal(xmppim_session_close(w.server), 0);
   RUN_UNTIL(w.disconnected == 1 && w.server_done);
@@ -381,6 +394,9 @@ static void reconnect_after_server_close(void **state) {
 
   RUN_UNTIL(w.connected == 2 && w.subscribed_seen == 2);
   assert_int_equal(w.roster_asked, 2);
+  /* the second answer said "unchanged": the cache kept from the first connection stays */
+  assert_int_equal(xmppim_roster_count(xmppim_client_roster(c)), 1);
+  assert_non_null(xmppim_roster_find(xmppim_client_roster(c), "nurse@example.com"));
   assert_int_equal(w.disconnected, 1);
   assert_int_equal(xmppim_client_disconnect(c), 0);
   RUN_UNTIL(w.disconnected == 2 && w.server_done);
