@@ -32,5 +32,8 @@
 #if XMPPIM_HAVE_TLS
 #include <xmppim/tls.h>
 #endif
+#if XMPPIM_HAVE_SOCKETS && XMPPIM_HAVE_TLS
+#include <xmppim/client.h>
+#endif
 
 #endif /* XMPPIM_H */
