@@ -146,8 +146,12 @@ int im_contact_clone(const xmppim_mem *mem, const xmppim_contact *c, xmppim_cont
 
 /* ---- versions ---- */
 
+void im_roster_format_version(const im_roster *r, uint64_t version, char out[IM_VERSION_MAX]) {
+  snprintf(out, IM_VERSION_MAX, "%08" PRIx32 "-%" PRIu64, r->epoch, version);
+}
+
 void im_roster_version_string(const im_roster *r, char out[IM_VERSION_MAX]) {
-  snprintf(out, IM_VERSION_MAX, "%08" PRIx32 "-%" PRIu64, r->epoch, r->version);
+  im_roster_format_version(r, r->version, out);
 }
 
 static int parse_version(const char *ver, uint32_t *epoch, uint64_t *counter) {

@@ -70,8 +70,10 @@ int im_contact_set_pending(const xmppim_mem *mem, xmppim_contact *c, const char 
 void im_roster_count_out(im_roster *r, const xmppim_contact *c);
 void im_roster_count_in(im_roster *r, const xmppim_contact *c);
 
-/* Formats the current version. */
+/* Formats the current version, or an earlier one of this roster (the
+ * interim pushes of a versioned get carry their own). */
 void im_roster_version_string(const im_roster *r, char out[IM_VERSION_MAX]);
+void im_roster_format_version(const im_roster *r, uint64_t version, char out[IM_VERSION_MAX]);
 /* Parses a stored or client-given version: 0 with the counter when it is
  * one of this roster's (same epoch), else -1. */
 int im_roster_parse_version(const im_roster *r, const char *ver, uint64_t *counter);

@@ -482,10 +482,7 @@ int im_commit(xmppim_server *srv, im_user *u, xmppim_contact **cp, xmppim_contac
 void im_push(xmppim_server *srv, im_user *u, im_resource *only, const char *jid, const xmppim_contact *c,
              uint64_t version) {
   char ver[IM_VERSION_MAX];
-  uint64_t saved = u->roster.version;
-  u->roster.version = version;
-  im_roster_version_string(&u->roster, ver);
-  u->roster.version = saved;
+  im_roster_format_version(&u->roster, version, ver);
   for (size_t i = 0; i < u->nres; i++) {
     im_resource *r = u->res[i];
     if (!r->interested || (only && r != only)) continue;
@@ -511,14 +508,14 @@ void im_push(xmppim_server *srv, im_user *u, im_resource *only, const char *jid,
 static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_stanza *st) {
   const char *name = xmppim_stanza_name(st);
   const char *from_s = xmppim_stanza_attr(st, "from"), *to_s = xmppim_stanza_attr(st, "to");
-  xmppim_jid *from = NULL, *to = NULL;
+  xmppim_jid *parsed_from = NULL, *to = NULL;
   int rv = 0;
-  if (sender) {
-    rv = xmppim_jid_copy(&from, sender, &srv->mem);
-  } else {
-    rv = from_s ? xmppim_jid_new(&from, from_s, strlen(from_s), &srv->mem) : XMPPIM_ERR_INVALID_ARGUMENT;
+  /* A local sender is already a JID: only a remote 'from' needs parsing. */
+  if (!sender) {
+    rv = from_s ? xmppim_jid_new(&parsed_from, from_s, strlen(from_s), &srv->mem) : XMPPIM_ERR_INVALID_ARGUMENT;
+    if (rv) return rv == XMPPIM_ERR_NOMEM ? rv : XMPPIM_ERR_INVALID_ARGUMENT;
   }
-  if (rv) return rv == XMPPIM_ERR_NOMEM ? rv : XMPPIM_ERR_INVALID_ARGUMENT;
+  const xmppim_jid *from = sender ? sender : parsed_from;
   if (to_s && xmppim_jid_new(&to, to_s, strlen(to_s), &srv->mem) != 0) to = NULL;
   int from_client = sender != NULL;
   im_user *u = NULL;
@@ -576,7 +573,7 @@ static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_st
   }
   rv = im_presence(srv, u, res, st, from, to);
 out:
-  xmppim_jid_free(from);
+  xmppim_jid_free(parsed_from);
   xmppim_jid_free(to);
   return rv;
 }
