@@ -52,6 +52,19 @@ typedef struct xmppim_client_callbacks {
   void (*on_subscription_request)(xmppim_client *c, const char *from, void *user_data);
   /** The roster changed (a full result or a push): read xmppim_client_roster(). */
   void (*on_roster_changed)(xmppim_client *c, void *user_data);
+  /** The server answered a roster set or removal sent with xmppim_client_roster()'s
+   * functions: @p error is NULL when accepted, else the stanza error condition's
+   * name (see #xmppim_roster_callbacks, on_set_done). */
+  void (*on_roster_set_done)(xmppim_client *c, const char *jid, const char *error,
+                             void *user_data);
+  /**
+   * Gives the password at each login, for an application that keeps it in a
+   * keyring or asks its user rather than hand it to xmppim_client_new()
+   * (then NULL there). Write it NUL-terminated into @p buf (@p cap bytes;
+   * the client wipes the buffer after use). @return 0, or a negative value
+   * to give up this connection ("no password" is reported; no retry).
+   */
+  int (*get_password)(xmppim_client *c, char *buf, size_t cap, void *user_data);
 } xmppim_client_callbacks;
 
 /** @return 0, #XMPPIM_ERR_INVALID_ARGUMENT or #XMPPIM_ERR_NOMEM. Defaults: system trust
@@ -83,9 +96,15 @@ XMPPIM_EXTERN int xmppim_client_options_set_reconnect(xmppim_client_options *o, 
  * @p max_ms. */
 XMPPIM_EXTERN int xmppim_client_options_set_backoff(xmppim_client_options *o, uint32_t first_ms,
                                                     uint32_t max_ms);
+/** The DNS servers to ask instead of the system's, as c-ares' "host[:port],..." list
+ * (NULL: the system's). Only used when no fixed address is set. */
+XMPPIM_EXTERN int xmppim_client_options_set_dns_servers(xmppim_client_options *o,
+                                                       const char *servers_csv);
 
 /**
  * Creates a client on @p loop (which must outlive it).
+ * @param password copied (wiped at free); NULL when the get_password
+ * callback gives it at each login.
  * @param callbacks copied; NULL for none. @param options copied; NULL for the defaults.
  * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (a bad JID), #XMPPIM_ERR_NOMEM or #XMPPIM_ERR_TLS.
  */
@@ -103,6 +122,14 @@ XMPPIM_EXTERN int xmppim_client_disconnect(xmppim_client *c);
 XMPPIM_EXTERN int xmppim_client_is_connected(const xmppim_client *c);
 /** Sends a chat message. @return 0, #XMPPIM_ERR_INVALID_STATE (not connected) or a send error. */
 XMPPIM_EXTERN int xmppim_client_send_message(xmppim_client *c, const char *to, const char *body);
+/**
+ * Sets our presence: sent at once when connected, and the initial presence
+ * of every later connection (default: available, no status, priority 0).
+ * @param status NULL for none. @param priority -128..127 (RFC 6121 section 4.7.2.3).
+ * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT, #XMPPIM_ERR_NOMEM or a send error.
+ */
+XMPPIM_EXTERN int xmppim_client_set_presence(xmppim_client *c, xmppim_show show,
+                                             const char *status, int priority);
 /** Allows @p jid to see our presence (presence type subscribed). */
 XMPPIM_EXTERN int xmppim_client_approve(xmppim_client *c, const char *jid);
 /** Refuses (presence type unsubscribed). */

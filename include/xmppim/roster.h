@@ -50,8 +50,8 @@
  * them inside that call only.
  *
  * Roster sets and removals are sent with xmppim_session_send_iq(); their
- * answer is not reported (the push that follows a success is what changes
- * the cache, R2.3.2-c).
+ * answer changes nothing in the cache (the push that follows a success
+ * does, R2.3.2-c) and is reported by on_set_done.
  *
  * Not thread-safe; use it from the thread that feeds its session.
  */
@@ -95,6 +95,13 @@ typedef struct xmppim_roster_callbacks {
    * result (on_reset was called), and negative (#XMPPIM_ERR_NOT_FOUND) for an
    * IQ error, a timeout or the end of the session. */
   void (*on_request_done)(xmppim_roster *r, int changed, void *user_data);
+  /** The server answered a roster set or removal for @p jid (a prepared
+   * bare JID): @p error is NULL when it was accepted (the push that
+   * changes the cache comes separately, R2.3.2-c), else the stanza error
+   * condition's name ("not-acceptable", "forbidden", ...), or
+   * "remote-server-timeout" when no answer came (the IQ timed out or the
+   * stream ended). Not called for sets still outstanding at free. */
+  void (*on_set_done)(xmppim_roster *r, const char *jid, const char *error, void *user_data);
 } xmppim_roster_callbacks;
 
 /**

@@ -20,6 +20,7 @@ struct xmppim_client_options {
   int insecure;
   char *address;
   uint16_t port;
+  char *dns_servers;
   int initial_presence, auto_roster, reconnect;
   uint32_t backoff_first, backoff_max;
 };
@@ -59,6 +60,9 @@ struct xmppim_client {
   uint64_t rng;
   char *roster_saved; /* the roster cache between connections (versioning) */
   size_t roster_saved_len;
+  xmppim_show show; /* our presence, sent at each login */
+  char *status;
+  int priority;
 };
 
 static char *dup_str(const char *s) {
@@ -88,6 +92,7 @@ void xmppim_client_options_free(xmppim_client_options *o) {
   if (!o) return;
   free(o->ca_file);
   free(o->address);
+  free(o->dns_servers);
   free(o);
 }
 
@@ -123,6 +128,11 @@ int xmppim_client_options_set_address(xmppim_client_options *o, const char *addr
     return XMPPIM_ERR_INVALID_ARGUMENT;
   o->port = port ? port : 5222;
   return set_str(&o->address, address);
+}
+
+int xmppim_client_options_set_dns_servers(xmppim_client_options *o, const char *servers_csv) {
+  if (!o || (servers_csv && !*servers_csv)) return XMPPIM_ERR_INVALID_ARGUMENT;
+  return set_str(&o->dns_servers, servers_csv);
 }
 
 int xmppim_client_options_set_initial_presence(xmppim_client_options *o, int on) {
@@ -235,7 +245,7 @@ static void became_connected(xmppim_client *c) {
   c->connected = 1;
   c->attempt = 0;
   if (c->opt.initial_presence && c->presence)
-    xmppim_presence_send(c->presence, XMPPIM_SHOW_ONLINE, NULL, NULL, 0);
+    xmppim_presence_send(c->presence, c->show, c->status, NULL, c->priority);
   if (c->cb.on_connected) c->cb.on_connected(c, c->ud);
 }
 
@@ -259,6 +269,12 @@ static void r_done(xmppim_roster *r, int changed, void *ud) {
   (void)r, (void)changed;
   xmppim_client *c = ud;
   if (!c->connected && c->state == ST_SESSION) became_connected(c);
+}
+
+static void r_set_done(xmppim_roster *r, const char *jid, const char *error, void *ud) {
+  (void)r;
+  xmppim_client *c = ud;
+  if (c->cb.on_roster_set_done) c->cb.on_roster_set_done(c, jid, error, c->ud);
 }
 
 static void p_resource(xmppim_presence *p, xmppim_presence_event ev, const char *contact,
@@ -306,20 +322,21 @@ static int s_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
 
 static void s_stream_error(xmppim_session *s, xmppim_stream_condition cond, const char *text,
                            void *ud) {
-  (void)s, (void)cond;
+  (void)s;
   xmppim_client *c = ud;
   char buf[200];
-  snprintf(buf, sizeof buf, "stream error%s%s", text && *text ? ": " : "", text ? text : "");
+  snprintf(buf, sizeof buf, "stream error %s%s%s", xmppim_stream_condition_name(cond),
+           text && *text ? ": " : "", text ? text : "");
   set_reason(c, buf);
 }
 
 static void s_auth_failed(xmppim_session *s, xmppim_sasl_condition cond, const char *text,
                           void *ud) {
-  (void)s, (void)cond;
+  (void)s;
   xmppim_client *c = ud;
   char buf[200];
-  snprintf(buf, sizeof buf, "authentication failed%s%s", text && *text ? ": " : "",
-           text ? text : "");
+  snprintf(buf, sizeof buf, "authentication failed: %s%s%s", xmppim_sasl_condition_name(cond),
+           text && *text ? ": " : "", text ? text : "");
   set_reason(c, buf);
   c->no_retry = 1; /* the same password would fail again */
 }
@@ -342,7 +359,23 @@ static void conn_done(xmppim_loop_conn *conn, xmppim_session *s, int fd, int sta
 /* Builds the session over the connected socket. */
 static int start_session(xmppim_client *c, int fd, int direct_tls) {
   c->fd = fd;
-  int rv = xmppim_session_client_new(&c->session, c->jid, c->password, c->scb, c, NULL, NULL);
+  int rv;
+  if (c->password) {
+    rv = xmppim_session_client_new(&c->session, c->jid, c->password, c->scb, c, NULL, NULL);
+  } else {
+    /* the session copies the password (and wipes its copy at free) */
+    char pw[1024];
+    rv = c->cb.get_password(c, pw, sizeof pw, c->ud);
+    if (rv != 0 || !memchr(pw, '\0', sizeof pw)) {
+      set_reason(c, "no password");
+      c->no_retry = 1;
+      rv = XMPPIM_ERR_INVALID_ARGUMENT;
+    } else {
+      rv = xmppim_session_client_new(&c->session, c->jid, pw, c->scb, c, NULL, NULL);
+    }
+    volatile char *wipe = pw;
+    for (size_t i = 0; i < sizeof pw; i++) wipe[i] = 0;
+  }
   if (rv == 0) rv = xmppim_tls_client_new(&c->tls, c->session, c->tls_cfg, NULL);
   xmppim_roster_callbacks rcb;
   memset(&rcb, 0, sizeof rcb);
@@ -351,6 +384,7 @@ static int start_session(xmppim_client *c, int fd, int direct_tls) {
   rcb.on_item_removed = r_removed;
   rcb.on_reset = r_reset;
   rcb.on_request_done = r_done;
+  rcb.on_set_done = r_set_done;
   if (rv == 0) rv = xmppim_roster_client_new(&c->roster, c->session, &rcb, c, NULL);
   if (rv == 0 && c->roster_saved)
     (void)xmppim_roster_load(c->roster, c->roster_saved, c->roster_saved_len);
@@ -452,7 +486,17 @@ static int begin_dial(xmppim_client *c, uint64_t now) {
     cand.port = c->opt.port;
     rv = xmppim_connector_new(&c->connector, &cand, 1, 0, now);
   } else {
-    rv = xmppim_dialer_new(&c->dialer, NULL, c->domain, 0, now);
+    xmppim_resolver *r = NULL;
+    if (c->opt.dns_servers) {
+      rv = xmppim_resolver_new(&r);
+      if (rv == 0) rv = xmppim_resolver_set_servers(r, c->opt.dns_servers);
+      if (rv != 0) {
+        xmppim_resolver_free(r);
+        set_reason(c, "could not set the DNS servers");
+        return rv;
+      }
+    }
+    rv = xmppim_dialer_new(&c->dialer, r, c->domain, 0, now);
   }
   if (rv != 0) {
     set_reason(c, "could not start connecting");
@@ -471,7 +515,8 @@ int xmppim_client_new(xmppim_client **out, xmppim_loop *loop, const char *jid,
                       void *user_data, const xmppim_client_options *options) {
   if (!out) return XMPPIM_ERR_INVALID_ARGUMENT;
   *out = NULL;
-  if (!loop || !jid || !password) return XMPPIM_ERR_INVALID_ARGUMENT;
+  if (!loop || !jid || (!password && !(callbacks && callbacks->get_password)))
+    return XMPPIM_ERR_INVALID_ARGUMENT;
   const char *at = strchr(jid, '@');
   const char *dom = at ? at + 1 : jid;
   size_t dlen = strcspn(dom, "/");
@@ -490,14 +535,17 @@ int xmppim_client_new(xmppim_client **out, xmppim_loop *loop, const char *jid,
   }
   c->opt.ca_file = NULL;
   c->opt.address = NULL;
+  c->opt.dns_servers = NULL;
   int rv = XMPPIM_ERR_NOMEM;
   c->jid = dup_str(jid);
   c->password = dup_str(password);
   c->domain = malloc(dlen + 1);
-  if (!c->jid || !c->password || !c->domain) goto fail;
+  if (!c->jid || (password && !c->password) || !c->domain) goto fail;
   memcpy(c->domain, dom, dlen);
   c->domain[dlen] = '\0';
   if (options && options->address && !(c->opt.address = dup_str(options->address))) goto fail;
+  if (options && options->dns_servers && !(c->opt.dns_servers = dup_str(options->dns_servers)))
+    goto fail;
   if (options && options->tls) {
     c->tls_cfg = options->tls;
   } else {
@@ -536,7 +584,13 @@ void xmppim_client_free(xmppim_client *c) {
   free(c->roster_saved);
   free(c->opt.ca_file);
   free(c->opt.address);
+  free(c->opt.dns_servers);
+  free(c->status);
   free(c->jid);
+  if (c->password) {
+    volatile char *wipe = c->password;
+    for (size_t i = 0; wipe[i]; i++) wipe[i] = 0;
+  }
   free(c->password);
   free(c->domain);
   free(c);
@@ -588,6 +642,21 @@ int xmppim_client_send_message(xmppim_client *c, const char *to, const char *bod
   rv = xmppim_session_send(c->session, m);
   xmppim_stanza_free(m);
   return rv;
+}
+
+int xmppim_client_set_presence(xmppim_client *c, xmppim_show show, const char *status,
+                               int priority) {
+  if (!c || show < XMPPIM_SHOW_ONLINE || show > XMPPIM_SHOW_DND || priority < -128 ||
+      priority > 127)
+    return XMPPIM_ERR_INVALID_ARGUMENT;
+  char *st = NULL;
+  if (status && !(st = dup_str(status))) return XMPPIM_ERR_NOMEM;
+  free(c->status);
+  c->status = st;
+  c->show = show;
+  c->priority = priority;
+  if (!c->connected || c->state != ST_SESSION || !c->presence) return 0;
+  return xmppim_presence_send(c->presence, show, status, NULL, priority);
 }
 
 int xmppim_client_approve(xmppim_client *c, const char *jid) {

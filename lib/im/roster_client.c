@@ -35,6 +35,16 @@ typedef struct request_token {
   xmppim_mem mem;
 } request_token;
 
+/* One outstanding roster set or removal: it outlives the roster freed
+ * before the answer (the roster then unhooks it), and names the contact
+ * for the on_set_done report. */
+typedef struct set_token {
+  xmppim_roster *r;
+  xmppim_mem mem;
+  struct set_token *prev, *next;
+  char jid[]; /* prepared bare JID */
+} set_token;
+
 struct xmppim_roster {
   xmppim_mem mem;
   xmppim_session *session;
@@ -44,6 +54,7 @@ struct xmppim_roster {
   char *ver;
   item_list items;
   request_token *pending;
+  set_token *sets; /* outstanding sets and removals */
   uint64_t sent; /* subscription presences sent, for their ids */
 };
 
@@ -202,6 +213,7 @@ int xmppim_roster_client_new(xmppim_roster **out, xmppim_session *session,
 void xmppim_roster_free(xmppim_roster *r) {
   if (!r) return;
   if (r->pending) r->pending->r = NULL; /* the token frees itself with the answer */
+  for (set_token *t = r->sets; t; t = t->next) t->r = NULL; /* likewise */
   list_clear(&r->mem, &r->items);
   xmppim_mem_free(&r->mem, r->ver);
   xmppim_mem mem = r->mem;
@@ -462,12 +474,33 @@ int xmppim_roster_item_approved(const xmppim_roster_item *it) { return it ? it->
 
 /* ---- sending ---- */
 
-/* The answer to a roster set changes nothing here: the push that follows a
- * success does (R2.3.2-c). */
+/* The answer to a roster set changes nothing in the cache: the push that
+ * follows a success does (R2.3.2-c). It is only reported, so that a tool
+ * can tell its user that the server refused. */
 static void set_answered(xmppim_session *s, xmppim_stanza *result, void *ud) {
   (void)s;
-  (void)result;
-  (void)ud;
+  set_token *t = ud;
+  xmppim_roster *r = t->r;
+  if (r) {
+    if (t->prev) t->prev->next = t->next;
+    else r->sets = t->next;
+    if (t->next) t->next->prev = t->prev;
+  }
+  if (r && r->cb.on_set_done) {
+    const char *error = NULL;
+    const char *type = result ? xmppim_stanza_attr(result, "type") : NULL;
+    if (!result) {
+      error = xmppim_stanza_condition_name(XMPPIM_STANZA_COND_REMOTE_SERVER_TIMEOUT);
+    } else if (!type || strcmp(type, "result") != 0) {
+      xmppim_stanza_error_info info;
+      error = xmppim_stanza_error_parse(result, &info) >= 0
+                  ? xmppim_stanza_condition_name(info.condition)
+                  : xmppim_stanza_condition_name(XMPPIM_STANZA_COND_UNDEFINED_CONDITION);
+    }
+    r->cb.on_set_done(r, t->jid, error, r->user_data);
+  }
+  xmppim_mem mem = t->mem;
+  xmppim_mem_free(&mem, t);
 }
 
 static int send_set(xmppim_roster *r, const char *jid, const char *name, const char *const *groups,
@@ -498,7 +531,24 @@ static int send_set(xmppim_roster *r, const char *jid, const char *name, const c
           (rv = xmppim_stanza_add_text(g, groups[i], strlen(groups[i]))) != 0)
         goto out;
   }
-  rv = xmppim_session_send_iq(r->session, iq, set_answered, NULL);
+  size_t keylen = strlen(key);
+  set_token *t = xmppim_mem_malloc(&r->mem, sizeof(*t) + keylen + 1);
+  if (!t) {
+    rv = XMPPIM_ERR_NOMEM;
+    goto out;
+  }
+  t->r = r;
+  t->mem = r->mem;
+  t->prev = NULL;
+  memcpy(t->jid, key, keylen + 1);
+  rv = xmppim_session_send_iq(r->session, iq, set_answered, t);
+  if (rv != 0) {
+    xmppim_mem_free(&r->mem, t);
+  } else {
+    t->next = r->sets;
+    if (r->sets) r->sets->prev = t;
+    r->sets = t;
+  }
 out:
   if (rv == XMPPIM_ERR_BAD_UTF8) rv = XMPPIM_ERR_INVALID_ARGUMENT;
   xmppim_stanza_free(iq);

@@ -24,6 +24,9 @@ typedef struct harness {
   xmppim_session *client, *server;
   xmppim_roster *roster;
   const char *reply; /* the server's answer to a roster get: "%s" is the id */
+  const char *set_reply; /* its answer to a roster set, likewise (NULL: none) */
+  int set_done;
+  char set_jid[256], set_error[64];
   char got[8192];    /* what the server received, serialized, concatenated */
   int got_count;
   char last_get[2048];
@@ -44,6 +47,16 @@ static int server_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
     snprintf(h->last_get, sizeof(h->last_get), "%s", tmp);
     char xml[4096];
     snprintf(xml, sizeof(xml), h->reply, xmppim_stanza_attr(st, "id"));
+    xmppim_stanza *r;
+    if (xmppim_stanza_parse(&r, xml, strlen(xml), NULL, NULL) != 0) return -1;
+    int rv = xmppim_session_send(s, r);
+    xmppim_stanza_free(r);
+    return rv;
+  }
+  if (strcmp(xmppim_stanza_name(st), "iq") == 0 && type && strcmp(type, "set") == 0 &&
+      h->set_reply) {
+    char xml[1024];
+    snprintf(xml, sizeof(xml), h->set_reply, xmppim_stanza_attr(st, "id"));
     xmppim_stanza *r;
     if (xmppim_stanza_parse(&r, xml, strlen(xml), NULL, NULL) != 0) return -1;
     int rv = xmppim_session_send(s, r);
@@ -103,6 +116,14 @@ static void on_done(xmppim_roster *r, int changed, void *ud) {
   h->done_value = changed;
 }
 
+static void on_set_done(xmppim_roster *r, const char *jid, const char *error, void *ud) {
+  (void)r;
+  harness *h = ud;
+  h->set_done++;
+  snprintf(h->set_jid, sizeof(h->set_jid), "%s", jid);
+  snprintf(h->set_error, sizeof(h->set_error), "%s", error ? error : "(none)");
+}
+
 static size_t move(xmppim_session *from, xmppim_session *to) {
   const char *data;
   size_t n = xmppim_session_output(from, &data);
@@ -147,7 +168,12 @@ static void harness_init_with(harness *h, const xmppim_mem *mem, unsigned featur
   xmppim_options_free(so);
   pump(h);
   assert_int_equal(xmppim_session_state_get(h->client), XMPPIM_STATE_READY);
-  xmppim_roster_callbacks rcb = {on_added, on_updated, on_removed, on_reset, on_done};
+  xmppim_roster_callbacks rcb = {.on_item_added = on_added,
+                                 .on_item_updated = on_updated,
+                                 .on_item_removed = on_removed,
+                                 .on_reset = on_reset,
+                                 .on_request_done = on_done,
+                                 .on_set_done = on_set_done};
   assert_int_equal(xmppim_roster_client_new(&h->roster, h->client, &rcb, h, mem), 0);
   h->got[0] = '\0';
   h->got_count = 0;
@@ -708,9 +734,10 @@ static void roster_allocation_failures(void **state) {
     }
     xmppim_roster_free(h.roster);
     h.roster = NULL;
-    assert_int_equal(fm.live, 0);
+    /* outstanding sets keep their token until the session ends */
     xmppim_session_free(h.client);
     xmppim_session_free(h.server);
+    assert_int_equal(fm.live, 0);
     if (!failed) break;
   }
 }
@@ -726,6 +753,59 @@ static void roster_free_with_request_outstanding(void **state) {
   h.roster = NULL;
   pump(&h); /* the client's on_stanza gets NULL roster: handle_stanza ignores it */
   assert_int_equal(h.done, 0);
+  harness_free(&h);
+}
+
+/* The server's answer to a set or a removal is reported (the cache only
+ * changes with the push, R2.3.2-c): accepted, refused with its condition,
+ * never answered; and not at all once the roster is freed. */
+static void roster_set_answers_reported(void **state) {
+  (void)state;
+  harness h;
+  harness_init(&h, NULL);
+  h.set_reply = "<iq xmlns='jabber:client' type='result' id='%s'/>";
+  assert_int_equal(xmppim_roster_set_item(h.roster, "Nurse@Example.com", "Nurse", NULL, 0), 0);
+  pump(&h);
+  assert_int_equal(h.set_done, 1);
+  assert_string_equal(h.set_jid, "nurse@example.com");
+  assert_string_equal(h.set_error, "(none)");
+  assert_int_equal(xmppim_roster_count(h.roster), 0); /* no push yet */
+
+  h.set_reply = "<iq xmlns='jabber:client' type='error' id='%s'><error type='modify'>"
+                "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>";
+  assert_int_equal(xmppim_roster_remove_item(h.roster, "benvolio@example.net"), 0);
+  pump(&h);
+  assert_int_equal(h.set_done, 2);
+  assert_string_equal(h.set_jid, "benvolio@example.net");
+  assert_string_equal(h.set_error, "not-acceptable");
+
+  h.set_reply = "<iq xmlns='jabber:client' type='error' id='%s'/>"; /* no <error/> */
+  assert_int_equal(xmppim_roster_remove_item(h.roster, "mercutio@example.net"), 0);
+  pump(&h);
+  assert_int_equal(h.set_done, 3);
+  assert_string_equal(h.set_error, "undefined-condition");
+
+  /* two outstanding, then the stream ends: both reported as unanswered */
+  h.set_reply = NULL;
+  assert_int_equal(xmppim_roster_set_item(h.roster, "a@example.net", NULL, NULL, 0), 0);
+  assert_int_equal(xmppim_roster_set_item(h.roster, "b@example.net", NULL, NULL, 0), 0);
+  pump(&h);
+  assert_int_equal(h.set_done, 3);
+  xmppim_session_free(h.client);
+  h.client = NULL;
+  assert_int_equal(h.set_done, 5);
+  assert_string_equal(h.set_error, "remote-server-timeout");
+  harness_free(&h);
+
+  /* freed with a set outstanding: the answer is ignored, nothing leaks */
+  harness_init(&h, NULL);
+  assert_int_equal(xmppim_roster_set_item(h.roster, "a@example.net", NULL, NULL, 0), 0);
+  assert_int_equal(xmppim_roster_remove_item(h.roster, "b@example.net"), 0);
+  xmppim_roster_free(h.roster);
+  h.roster = NULL;
+  h.set_reply = "<iq xmlns='jabber:client' type='result' id='%s'/>";
+  pump(&h);
+  assert_int_equal(h.set_done, 0);
   harness_free(&h);
 }
 
@@ -767,6 +847,7 @@ int main(void) {
     cmocka_unit_test(R3_4_1_b_preapprove_refused_without_feature),
     cmocka_unit_test(roster_allocation_failures),
     cmocka_unit_test(roster_free_with_request_outstanding),
+    cmocka_unit_test(roster_set_answers_reported),
     cmocka_unit_test(roster_arguments),
   };
   return cmocka_run_group_tests_name("roster_client", tests, NULL, NULL);
