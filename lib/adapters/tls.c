@@ -390,6 +390,9 @@ static int verify_peer(gnutls_session_t g) {
     snprintf(t->error, sizeof(t->error), "certificate verification failed for '%s': %s",
              t->domain ? t->domain : "", (const char *)text.data);
     gnutls_free(text.data);
+    /* GnuTLS ends each reason with a space: the text ends with a reason */
+    size_t n = strlen(t->error);
+    while (n && t->error[n - 1] == ' ') t->error[--n] = '\0';
   } else {
     snprintf(t->error, sizeof(t->error), "certificate verification failed for '%s'",
              t->domain ? t->domain : "");

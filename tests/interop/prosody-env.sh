@@ -4,6 +4,7 @@
 #
 #   . prosody-env.sh
 #   prosody_start            # STARTTLS required, a certificate for example.test
+#                            # (PROSODY_REQUIRE_TLS=0 before: offered, not required)
 #   prosody_adduser alice 'pass'
 #   ... "$PROSODY_PORT", "$PROSODY_CA" (the certificate, to trust as a CA) ...
 #
@@ -66,7 +67,7 @@ legacy_ssl_ports = { }
 s2s_ports = { }
 http_ports = { }
 https_ports = { }
-c2s_require_encryption = true
+c2s_require_encryption = $([ "${PROSODY_REQUIRE_TLS:-1}" = 0 ] && echo false || echo true)
 authentication = "internal_hashed"
 log = { debug = "$PROSODY_DIR/prosody.log" }
 modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "presence"; "message"; "offline" }
