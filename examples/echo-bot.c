@@ -1,54 +1,197 @@
 /*
- * echo-bot: logs in with the JID and password given on the command line,
- * accepts every subscription request and sends each chat message back.
+ * echo-bot: logs in, says it is there for a chat, approves everyone who
+ * asks to see its presence (and asks back, so it sees theirs), and sends
+ * every chat message back to whoever wrote it. Ctrl-C logs out.
  *
- *   echo-bot bot@example.com password
+ *   XMPPIM_PASSWORD=secret echo-bot bot@example.com
+ *   echo-bot --ca server.pem --address 127.0.0.1:5222 bot@example.test < password-file
+ *
+ * Build: part of the project (meson), or on its own with
+ *   cc echo-bot.c $(pkg-config --cflags --libs xmppim)
  */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
 #include <xmppim.h>
 #include <xmppim/client.h>
 
+/* ---- the bot ---- */
+
+typedef struct bot {
+  const char *jid;
+  int logging_out, offline, ever_online, failed;
+} bot;
+
 static void on_connected(xmppim_client *c, void *ud) {
-  (void)c, (void)ud;
-  printf("connected\n");
+  (void)c;
+  bot *b = ud;
+  b->ever_online = 1;
+  printf("online as %s\n", b->jid);
+  fflush(stdout);
 }
 
 static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
-  (void)c, (void)ud;
-  printf("disconnected: %s\n", reason);
+  (void)c;
+  bot *b = ud;
+  /* Retrying makes sense after a connection was lost, not when the first
+   * attempt fails: a wrong password or certificate would fail forever. */
+  b->failed = !b->ever_online && !b->logging_out;
+  b->offline = b->logging_out || b->failed;
+  printf("offline: %s%s\n", reason, b->offline ? "" : " (trying again)");
+  fflush(stdout);
 }
 
 static void on_message(xmppim_client *c, xmppim_message_type type, const char *from,
                        const char *body, void *ud) {
   (void)ud;
-  if (type == XMPPIM_MESSAGE_CHAT) xmppim_client_send_message(c, from, body);
+  if (type != XMPPIM_MESSAGE_CHAT) return; /* groupchat echoes would loop through the room */
+  printf("echo to %s: %s\n", from, body);
+  fflush(stdout);
+  xmppim_client_send_message(c, from, body);
 }
 
 static void on_subscription_request(xmppim_client *c, const char *from, void *ud) {
   (void)ud;
+  printf("%s asks to see our presence: approved\n", from);
+  fflush(stdout);
   xmppim_client_approve(c, from);
+  /* Ask back unless we already see theirs or asked before. */
+  xmppim_roster *roster = xmppim_client_roster(c);
+  const xmppim_roster_item *item = xmppim_roster_find(roster, from);
+  if (!item || (!xmppim_sub_is_to(xmppim_roster_item_state(item)) && !xmppim_roster_item_ask(item)))
+    xmppim_roster_subscribe(roster, from);
+}
+
+/* ---- the command line ---- */
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+static int usage(const char *argv0) {
+  fprintf(stderr,
+          "usage: %s [--ca FILE | --insecure] [--address HOST:PORT] JID [PASSWORD]\n"
+          "The password is read from XMPPIM_PASSWORD, else from the command line, else from\n"
+          "standard input (one line).\n",
+          argv0);
+  return 2;
+}
+
+/* HOST:PORT, or [IPv6]:PORT. */
+static int parse_address(const char *text, char *host, size_t cap, uint16_t *port) {
+  const char *colon = strrchr(text, ':');
+  if (!colon || colon == text) return -1;
+  const char *start = text, *end = colon;
+  if (*start == '[' && end[-1] == ']') start++, end--;
+  char *rest;
+  long p = strtol(colon + 1, &rest, 10);
+  if (*rest || p < 1 || p > 65535 || (size_t)(end - start) >= cap) return -1;
+  memcpy(host, start, (size_t)(end - start));
+  host[end - start] = '\0';
+  *port = (uint16_t)p;
+  return 0;
+}
+
+/* One line from standard input, without echo when it is a terminal. */
+static int read_password(char *buf, size_t cap) {
+  struct termios saved, quiet;
+  int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (tty) {
+    fprintf(stderr, "password: ");
+    quiet = saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  int ok = fgets(buf, (int)cap, stdin) != NULL;
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    fprintf(stderr, "\n");
+  }
+  buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
+  return ok && buf[0] ? 0 : -1;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s JID PASSWORD\n", argv[0]);
+  xmppim_client_options *opt;
+  if (xmppim_client_options_new(&opt) != 0) return 1;
+  const char *positional[2] = {NULL, NULL};
+  int npositional = 0, bad = 0;
+  for (int i = 1; i < argc && !bad; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "--ca") == 0 && i + 1 < argc) {
+      bad = xmppim_client_options_set_ca_file(opt, argv[++i]) != 0;
+    } else if (strcmp(arg, "--insecure") == 0) {
+      bad = xmppim_client_options_set_insecure_skip_verify(opt, 1) != 0;
+    } else if (strcmp(arg, "--address") == 0 && i + 1 < argc) {
+      char host[64];
+      uint16_t port;
+      bad = parse_address(argv[++i], host, sizeof host, &port) != 0 ||
+            xmppim_client_options_set_address(opt, host, port) != 0;
+      if (bad) fprintf(stderr, "bad address %s (HOST:PORT, numeric)\n", argv[i]);
+    } else if (arg[0] == '-' || npositional == 2) {
+      bad = 1;
+    } else {
+      positional[npositional++] = arg;
+    }
+  }
+  if (bad || npositional == 0) {
+    xmppim_client_options_free(opt);
+    return usage(argv[0]);
+  }
+  const char *jid = positional[0];
+  char password[1024];
+  const char *from_env = getenv("XMPPIM_PASSWORD");
+  if (from_env || positional[1])
+    snprintf(password, sizeof password, "%s", from_env ? from_env : positional[1]);
+  else if (read_password(password, sizeof password) != 0) {
+    fprintf(stderr, "no password given\n");
+    xmppim_client_options_free(opt);
     return 2;
   }
+
+  xmppim_client_options_set_reconnect(opt, 1);
   xmppim_client_callbacks cb = {.on_connected = on_connected,
                                 .on_disconnected = on_disconnected,
                                 .on_message = on_message,
                                 .on_subscription_request = on_subscription_request};
-  xmppim_client_options *opt;
-  xmppim_loop *loop;
-  xmppim_client *c;
-  if (xmppim_client_options_new(&opt) != 0 || xmppim_client_options_set_reconnect(opt, 1) != 0 ||
-      xmppim_loop_new(&loop) != 0 ||
-      xmppim_client_new(&c, loop, argv[1], argv[2], &cb, NULL, opt) != 0)
-    return 1;
+  bot b = {.jid = jid};
+  xmppim_loop *loop = NULL;
+  xmppim_client *c = NULL;
+  int rv = xmppim_loop_new(&loop);
+  if (rv == 0) rv = xmppim_client_new(&c, loop, jid, password, &cb, &b, opt);
   xmppim_client_options_free(opt);
-  if (xmppim_client_connect(c) != 0) return 1;
-  xmppim_loop_run(loop, UINT64_MAX);
+  memset(password, 0, sizeof password);
+  if (rv == 0) rv = xmppim_client_set_presence(c, XMPPIM_SHOW_CHAT, "Say something, I say it back", 0);
+  if (rv == 0) rv = xmppim_client_connect(c);
+  if (rv != 0) {
+    fprintf(stderr, "%s: %s\n", jid, xmppim_strerror(rv));
+    xmppim_client_free(c);
+    xmppim_loop_free(loop);
+    return 1;
+  }
+
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  /* A signal interrupts the wait; the 500 ms bound covers one that lands
+   * just before it starts. After Ctrl-C, give the server 5 s to close. */
+  uint64_t give_up_at = UINT64_MAX;
+  while (!b.offline && xmppim_loop_now() < give_up_at) {
+    if (interrupted && !b.logging_out) {
+      b.logging_out = 1;
+      /* Waiting to retry, there is no connection to close: done. */
+      b.offline = xmppim_client_session(c) == NULL;
+      xmppim_client_disconnect(c);
+      give_up_at = xmppim_loop_now() + 5000;
+    }
+    if (xmppim_loop_run_once(loop, 500) < 0) break;
+  }
   xmppim_client_free(c);
   xmppim_loop_free(loop);
-  return 0;
+  return b.failed ? 1 : 0;
 }

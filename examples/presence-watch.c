@@ -1,0 +1,199 @@
+/*
+ * presence-watch: logs in and prints each presence change of the
+ * contacts, one line per resource and change, until Ctrl-C:
+ *
+ *   14:02:11 romeo@example.net/phone available show=away priority=5 status="at the ball"
+ *   14:07:40 romeo@example.net/phone unavailable
+ *
+ * It shows itself with priority -1, so that messages sent to the account's
+ * bare JID go to the user's real clients rather than to the watcher.
+ *
+ *   XMPPIM_PASSWORD=secret presence-watch juliet@example.com
+ *
+ * Build: part of the project (meson), or on its own with
+ *   cc presence-watch.c $(pkg-config --cflags --libs xmppim)
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <xmppim.h>
+#include <xmppim/client.h>
+
+typedef struct watch {
+  const char *jid;
+  int logging_out, offline, ever_online, failed;
+} watch;
+
+static void on_presence(xmppim_client *c, xmppim_presence_event event, const char *contact,
+                        const xmppim_presence_resource *resource, void *ud) {
+  (void)c, (void)ud;
+  char when[16];
+  time_t now = time(NULL);
+  strftime(when, sizeof when, "%H:%M:%S", localtime(&now));
+  const char *name = xmppim_presence_resource_name(resource);
+  printf("%s %s%s%s ", when, contact, name ? "/" : "", name ? name : "");
+  if (event == XMPPIM_PRESENCE_UNAVAILABLE) {
+    printf("unavailable\n");
+  } else {
+    const char *show = xmppim_show_name(xmppim_presence_resource_show(resource));
+    const char *status = xmppim_presence_resource_status(resource, NULL);
+    printf("%s show=%s priority=%d", event == XMPPIM_PRESENCE_AVAILABLE ? "available" : "changed",
+           show ? show : "online", xmppim_presence_resource_priority(resource));
+    if (status) printf(" status=\"%s\"", status);
+    printf("\n");
+  }
+  fflush(stdout);
+}
+
+static void on_connected(xmppim_client *c, void *ud) {
+  watch *w = ud;
+  w->ever_online = 1;
+  printf("online as %s, %zu contacts in the roster\n", w->jid,
+         xmppim_roster_count(xmppim_client_roster(c)));
+  fflush(stdout);
+}
+
+static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
+  (void)c;
+  watch *w = ud;
+  /* Retrying makes sense after a connection was lost, not when the first
+   * attempt fails: a wrong password or certificate would fail forever. */
+  w->failed = !w->ever_online && !w->logging_out;
+  w->offline = w->logging_out || w->failed;
+  printf("offline: %s%s\n", reason, w->offline ? "" : " (trying again)");
+  fflush(stdout);
+}
+
+/* ---- the command line ---- */
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+static int usage(const char *argv0) {
+  fprintf(stderr,
+          "usage: %s [--ca FILE | --insecure] [--address HOST:PORT] JID [PASSWORD]\n"
+          "The password is read from XMPPIM_PASSWORD, else from the command line, else from\n"
+          "standard input (one line).\n",
+          argv0);
+  return 2;
+}
+
+/* HOST:PORT, or [IPv6]:PORT. */
+static int parse_address(const char *text, char *host, size_t cap, uint16_t *port) {
+  const char *colon = strrchr(text, ':');
+  if (!colon || colon == text) return -1;
+  const char *start = text, *end = colon;
+  if (*start == '[' && end[-1] == ']') start++, end--;
+  char *rest;
+  long p = strtol(colon + 1, &rest, 10);
+  if (*rest || p < 1 || p > 65535 || (size_t)(end - start) >= cap) return -1;
+  memcpy(host, start, (size_t)(end - start));
+  host[end - start] = '\0';
+  *port = (uint16_t)p;
+  return 0;
+}
+
+/* One line from standard input, without echo when it is a terminal. */
+static int read_password(char *buf, size_t cap) {
+  struct termios saved, quiet;
+  int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (tty) {
+    fprintf(stderr, "password: ");
+    quiet = saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  int ok = fgets(buf, (int)cap, stdin) != NULL;
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    fprintf(stderr, "\n");
+  }
+  buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
+  return ok && buf[0] ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+  xmppim_client_options *opt;
+  if (xmppim_client_options_new(&opt) != 0) return 1;
+  const char *positional[2] = {NULL, NULL};
+  int npositional = 0, bad = 0;
+  for (int i = 1; i < argc && !bad; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "--ca") == 0 && i + 1 < argc) {
+      bad = xmppim_client_options_set_ca_file(opt, argv[++i]) != 0;
+    } else if (strcmp(arg, "--insecure") == 0) {
+      bad = xmppim_client_options_set_insecure_skip_verify(opt, 1) != 0;
+    } else if (strcmp(arg, "--address") == 0 && i + 1 < argc) {
+      char host[64];
+      uint16_t port;
+      bad = parse_address(argv[++i], host, sizeof host, &port) != 0 ||
+            xmppim_client_options_set_address(opt, host, port) != 0;
+      if (bad) fprintf(stderr, "bad address %s (HOST:PORT, numeric)\n", argv[i]);
+    } else if (arg[0] == '-' || npositional == 2) {
+      bad = 1;
+    } else {
+      positional[npositional++] = arg;
+    }
+  }
+  if (bad || npositional == 0) {
+    xmppim_client_options_free(opt);
+    return usage(argv[0]);
+  }
+  const char *jid = positional[0];
+  char password[1024];
+  const char *from_env = getenv("XMPPIM_PASSWORD");
+  if (from_env || positional[1])
+    snprintf(password, sizeof password, "%s", from_env ? from_env : positional[1]);
+  else if (read_password(password, sizeof password) != 0) {
+    fprintf(stderr, "no password given\n");
+    xmppim_client_options_free(opt);
+    return 2;
+  }
+
+  xmppim_client_options_set_reconnect(opt, 1);
+  xmppim_client_callbacks cb = {.on_connected = on_connected,
+                                .on_disconnected = on_disconnected,
+                                .on_presence = on_presence};
+  watch w = {.jid = jid};
+  xmppim_loop *loop = NULL;
+  xmppim_client *c = NULL;
+  int rv = xmppim_loop_new(&loop);
+  if (rv == 0) rv = xmppim_client_new(&c, loop, jid, password, &cb, &w, opt);
+  xmppim_client_options_free(opt);
+  memset(password, 0, sizeof password);
+  if (rv == 0) rv = xmppim_client_set_presence(c, XMPPIM_SHOW_ONLINE, "watching presence", -1);
+  if (rv == 0) rv = xmppim_client_connect(c);
+  if (rv != 0) {
+    fprintf(stderr, "%s: %s\n", jid, xmppim_strerror(rv));
+    xmppim_client_free(c);
+    xmppim_loop_free(loop);
+    return 1;
+  }
+
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  /* A signal interrupts the wait; the 500 ms bound covers one that lands
+   * just before it starts. After Ctrl-C, give the server 5 s to close. */
+  uint64_t give_up_at = UINT64_MAX;
+  while (!w.offline && xmppim_loop_now() < give_up_at) {
+    if (interrupted && !w.logging_out) {
+      w.logging_out = 1;
+      /* Waiting to retry, there is no connection to close: done. */
+      w.offline = xmppim_client_session(c) == NULL;
+      xmppim_client_disconnect(c);
+      give_up_at = xmppim_loop_now() + 5000;
+    }
+    if (xmppim_loop_run_once(loop, 500) < 0) break;
+  }
+  xmppim_client_free(c);
+  xmppim_loop_free(loop);
+  return w.failed ? 1 : 0;
+}

@@ -1,0 +1,268 @@
+/*
+ * roster-tool: one roster command for an account, then log out.
+ *
+ *   roster-tool JID list
+ *   roster-tool JID add CONTACT [--name NAME] [--group GROUP]...
+ *   roster-tool JID remove CONTACT
+ *   roster-tool JID subscribe|unsubscribe|approve|deny|cancel CONTACT
+ *
+ * list prints each contact with its subscription (RFC 6121: none, to,
+ * from, both), "ask=subscribe" while our request is pending, its name and
+ * groups. add and remove wait for the server's answer and print its error
+ * condition when it refuses (exit 1). The subscription commands send one
+ * presence: subscribe asks to see the contact's presence, unsubscribe stops
+ * seeing it, approve answers a request yes, deny answers it no, and cancel
+ * takes back an approval given before (deny and cancel send the same
+ * stanza, "unsubscribed"). The password comes from XMPPIM_PASSWORD or
+ * standard input.
+ *
+ *   XMPPIM_PASSWORD=secret roster-tool juliet@example.com add romeo@example.net --group Friends
+ *
+ * Build: part of the project (meson), or on its own with
+ *   cc roster-tool.c $(pkg-config --cflags --libs xmppim)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <xmppim.h>
+#include <xmppim/client.h>
+
+enum { MAX_GROUPS = 16 };
+/* Login, the command and the logout together; a server that does not
+ * answer makes the tool fail instead of hang. */
+enum { OVERALL_TIMEOUT_MS = 30000 };
+
+typedef struct job {
+  const char *command, *contact, *name;
+  const char *groups[MAX_GROUPS];
+  size_t group_count;
+  int connected, finished, failed;
+} job;
+
+static void fail(xmppim_client *c, job *j, const char *what, const char *why) {
+  fprintf(stderr, "roster-tool: %s: %s\n", what, why);
+  j->failed = 1;
+  xmppim_client_disconnect(c);
+}
+
+static void print_roster(const xmppim_roster *roster) {
+  for (size_t i = 0; i < xmppim_roster_count(roster); i++) {
+    const xmppim_roster_item *item = xmppim_roster_item_at(roster, i);
+    printf("%s subscription=%s", xmppim_roster_item_jid(item),
+           xmppim_roster_item_subscription(item));
+    if (xmppim_roster_item_ask(item)) printf(" ask=%s", xmppim_roster_item_ask(item));
+    if (xmppim_roster_item_name(item)) printf(" name=\"%s\"", xmppim_roster_item_name(item));
+    for (size_t g = 0; g < xmppim_roster_item_group_count(item); g++)
+      printf("%s%s", g == 0 ? " groups=" : ",", xmppim_roster_item_group(item, g));
+    printf("\n");
+  }
+}
+
+static void on_connected(xmppim_client *c, void *ud) {
+  job *j = ud;
+  j->connected = 1;
+  xmppim_roster *roster = xmppim_client_roster(c);
+  const char *cmd = j->command;
+  int rv;
+  if (strcmp(cmd, "list") == 0) {
+    print_roster(roster);
+    xmppim_client_disconnect(c);
+    return;
+  }
+  if (strcmp(cmd, "add") == 0)
+    rv = xmppim_roster_set_item(roster, j->contact, j->name, j->groups, j->group_count);
+  else if (strcmp(cmd, "remove") == 0)
+    rv = xmppim_roster_remove_item(roster, j->contact);
+  else if (strcmp(cmd, "subscribe") == 0)
+    rv = xmppim_roster_subscribe(roster, j->contact);
+  else if (strcmp(cmd, "unsubscribe") == 0)
+    rv = xmppim_roster_unsubscribe(roster, j->contact);
+  else if (strcmp(cmd, "approve") == 0)
+    rv = xmppim_roster_subscribed(roster, j->contact);
+  else /* deny, cancel */
+    rv = xmppim_roster_unsubscribed(roster, j->contact);
+  if (rv != 0) {
+    fail(c, j, j->contact, xmppim_strerror(rv));
+    return;
+  }
+  /* add and remove finish in on_roster_set_done; a presence is done once
+   * written, and closing the stream flushes it. */
+  if (strcmp(cmd, "add") != 0 && strcmp(cmd, "remove") != 0) xmppim_client_disconnect(c);
+}
+
+static void on_roster_set_done(xmppim_client *c, const char *jid, const char *error, void *ud) {
+  job *j = ud;
+  if (error) {
+    char what[600];
+    snprintf(what, sizeof what, "%s %s", j->command, jid);
+    fail(c, j, what, error);
+    return;
+  }
+  printf("%s %s: done\n", j->command, jid);
+  xmppim_client_disconnect(c);
+}
+
+static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
+  (void)c;
+  job *j = ud;
+  j->finished = 1;
+  if (!j->connected) {
+    fprintf(stderr, "roster-tool: could not log in: %s\n", reason);
+    j->failed = 1;
+  }
+}
+
+/* ---- the command line ---- */
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: roster-tool [--ca FILE | --insecure] [--address HOST:PORT] JID COMMAND\n"
+          "commands: list\n"
+          "          add CONTACT [--name NAME] [--group GROUP]...\n"
+          "          remove CONTACT\n"
+          "          subscribe|unsubscribe|approve|deny|cancel CONTACT\n"
+          "The password is read from XMPPIM_PASSWORD, else from standard input (one line).\n");
+  return 2;
+}
+
+/* HOST:PORT, or [IPv6]:PORT. */
+static int parse_address(const char *text, char *host, size_t cap, uint16_t *port) {
+  const char *colon = strrchr(text, ':');
+  if (!colon || colon == text) return -1;
+  const char *start = text, *end = colon;
+  if (*start == '[' && end[-1] == ']') start++, end--;
+  char *rest;
+  long p = strtol(colon + 1, &rest, 10);
+  if (*rest || p < 1 || p > 65535 || (size_t)(end - start) >= cap) return -1;
+  memcpy(host, start, (size_t)(end - start));
+  host[end - start] = '\0';
+  *port = (uint16_t)p;
+  return 0;
+}
+
+/* One line from standard input, without echo when it is a terminal. */
+static int read_password(char *buf, size_t cap) {
+  struct termios saved, quiet;
+  int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (tty) {
+    fprintf(stderr, "password: ");
+    quiet = saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  int ok = fgets(buf, (int)cap, stdin) != NULL;
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    fprintf(stderr, "\n");
+  }
+  buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
+  return ok && buf[0] ? 0 : -1;
+}
+
+static int takes_contact(const char *cmd) {
+  static const char *const with_contact[] = {"add",     "remove", "subscribe", "unsubscribe",
+                                             "approve", "deny",   "cancel"};
+  for (size_t i = 0; i < sizeof with_contact / sizeof *with_contact; i++)
+    if (strcmp(cmd, with_contact[i]) == 0) return 1;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  xmppim_client_options *opt;
+  if (xmppim_client_options_new(&opt) != 0) return 1;
+  job j = {0};
+  const char *jid = NULL;
+  int bad = 0;
+  for (int i = 1; i < argc && !bad; i++) {
+    const char *arg = argv[i];
+    int has_value = i + 1 < argc;
+    if (strcmp(arg, "--ca") == 0 && has_value) {
+      bad = xmppim_client_options_set_ca_file(opt, argv[++i]) != 0;
+    } else if (strcmp(arg, "--insecure") == 0) {
+      bad = xmppim_client_options_set_insecure_skip_verify(opt, 1) != 0;
+    } else if (strcmp(arg, "--address") == 0 && has_value) {
+      char host[64];
+      uint16_t port;
+      bad = parse_address(argv[++i], host, sizeof host, &port) != 0 ||
+            xmppim_client_options_set_address(opt, host, port) != 0;
+      if (bad) fprintf(stderr, "roster-tool: bad address %s (HOST:PORT, numeric)\n", argv[i]);
+    } else if (strcmp(arg, "--name") == 0 && has_value) {
+      j.name = argv[++i];
+    } else if (strcmp(arg, "--group") == 0 && has_value) {
+      if (j.group_count == MAX_GROUPS) {
+        fprintf(stderr, "roster-tool: at most %d groups\n", MAX_GROUPS);
+        bad = 1;
+      } else {
+        j.groups[j.group_count++] = argv[++i];
+      }
+    } else if (arg[0] == '-') {
+      bad = 1;
+    } else if (!jid) {
+      jid = arg;
+    } else if (!j.command) {
+      j.command = arg;
+    } else if (!j.contact) {
+      j.contact = arg;
+    } else {
+      bad = 1;
+    }
+  }
+  int add = j.command && strcmp(j.command, "add") == 0;
+  if (bad || !j.command || ((j.name || j.group_count) && !add) ||
+      (strcmp(j.command, "list") == 0 ? j.contact != NULL
+                                      : !takes_contact(j.command) || !j.contact)) {
+    xmppim_client_options_free(opt);
+    return usage();
+  }
+  /* A typo in the contact is said before logging in. */
+  xmppim_jid *contact = NULL;
+  int jid_error = j.contact ? xmppim_jid_new(&contact, j.contact, strlen(j.contact), NULL) : 0;
+  if (jid_error != 0) {
+    fprintf(stderr, "roster-tool: %s is not a valid JID (%s)\n", j.contact,
+            xmppim_strerror(jid_error));
+    xmppim_client_options_free(opt);
+    return 2;
+  }
+  xmppim_jid_free(contact);
+  char password[1024];
+  const char *from_env = getenv("XMPPIM_PASSWORD");
+  if (from_env)
+    snprintf(password, sizeof password, "%s", from_env);
+  else if (read_password(password, sizeof password) != 0) {
+    fprintf(stderr, "roster-tool: no password given\n");
+    xmppim_client_options_free(opt);
+    return 2;
+  }
+
+  /* A command, not a presence session: contacts need not see us online. */
+  xmppim_client_options_set_initial_presence(opt, 0);
+  xmppim_client_callbacks cb = {.on_connected = on_connected,
+                                .on_disconnected = on_disconnected,
+                                .on_roster_set_done = on_roster_set_done};
+  xmppim_loop *loop = NULL;
+  xmppim_client *c = NULL;
+  int rv = xmppim_loop_new(&loop);
+  if (rv == 0) rv = xmppim_client_new(&c, loop, jid, password, &cb, &j, opt);
+  xmppim_client_options_free(opt);
+  memset(password, 0, sizeof password);
+  if (rv == 0) rv = xmppim_client_connect(c);
+  if (rv != 0) {
+    fprintf(stderr, "roster-tool: %s: %s\n", jid, xmppim_strerror(rv));
+    xmppim_client_free(c);
+    xmppim_loop_free(loop);
+    return 1;
+  }
+  uint64_t give_up_at = xmppim_loop_now() + OVERALL_TIMEOUT_MS;
+  while (!j.finished && xmppim_loop_now() < give_up_at)
+    if (xmppim_loop_run_once(loop, 500) < 0) break;
+  if (!j.finished) {
+    fprintf(stderr, "roster-tool: no answer from the server after %d s\n",
+            OVERALL_TIMEOUT_MS / 1000);
+    j.failed = 1;
+  }
+  xmppim_client_free(c);
+  xmppim_loop_free(loop);
+  return j.failed ? 1 : 0;
+}
