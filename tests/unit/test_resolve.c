@@ -22,127 +22,7 @@
 
 #include <xmppim.h>
 
-/* ---- the DNS responder ---- */
-
-enum { T_A = 1, T_AAAA = 28, T_SRV = 33 };
-
-typedef struct dns_rr {
-  const char *name;
-  int type;
-  const char *data; /* A/AAAA: the address; SRV: the target ("." for none) */
-  uint16_t priority, weight, port;
-} dns_rr;
-
-typedef struct dnsd {
-  int fd;
-  uint16_t port;
-  const dns_rr *table;
-  size_t n;
-  int silent; /* read queries, answer none */
-  int queries;
-} dnsd;
-
-static void dnsd_start(dnsd *d, const dns_rr *table, size_t n) {
-  memset(d, 0, sizeof *d);
-  d->table = table;
-  d->n = n;
-  d->fd = socket(AF_INET, SOCK_DGRAM, 0);
-  assert_true(d->fd >= 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  assert_int_equal(bind(d->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-  socklen_t len = sizeof sa;
-  assert_int_equal(getsockname(d->fd, (struct sockaddr *)&sa, &len), 0);
-  d->port = ntohs(sa.sin_port);
-}
-
-static void put16(unsigned char *p, uint16_t v) {
-  p[0] = (unsigned char)(v >> 8);
-  p[1] = (unsigned char)v;
-}
-
-static size_t put_name(unsigned char *p, const char *name) {
-  size_t o = 0;
-  if (strcmp(name, ".") != 0) {
-    const char *s = name;
-    while (*s) {
-      const char *dot = strchr(s, '.');
-      size_t l = dot ? (size_t)(dot - s) : strlen(s);
-      p[o++] = (unsigned char)l;
-      memcpy(p + o, s, l);
-      o += l;
-      s += l;
-      if (*s == '.') s++;
-    }
-  }
-  p[o++] = 0;
-  return o;
-}
-
-/* Answers one query from the table (NXDOMAIN when the name has no record at all). */
-static void dnsd_answer(dnsd *d) {
-  unsigned char q[512], a[1500];
-  struct sockaddr_storage from;
-  socklen_t flen = sizeof from;
-  ssize_t n = recvfrom(d->fd, q, sizeof q, 0, (struct sockaddr *)&from, &flen);
-  if (n < 12) return;
-  d->queries++;
-  if (d->silent) return;
-  char name[256];
-  size_t o = 12, nl = 0;
-  while (o < (size_t)n && q[o] != 0) {
-    size_t l = q[o++];
-    if (o + l > (size_t)n || nl + l + 1 >= sizeof name) return;
-    if (nl) name[nl++] = '.';
-    memcpy(name + nl, q + o, l);
-    nl += l;
-    o += l;
-  }
-  name[nl] = '\0';
-  o++;
-  if (o + 4 > (size_t)n) return;
-  int qtype = q[o] << 8 | q[o + 1];
-  o += 4;
-  memcpy(a, q, o); /* header and question */
-  a[2] = 0x81 | (q[2] & 0x01);
-  a[3] = 0x80;
-  put16(a + 6, 0);
-  put16(a + 8, 0);
-  put16(a + 10, 0);
-  size_t w = o;
-  int known = 0, count = 0;
-  for (size_t i = 0; i < d->n; i++) {
-    const dns_rr *rr = &d->table[i];
-    if (strcasecmp(rr->name, name) != 0) continue;
-    known = 1;
-    if (rr->type != qtype) continue;
-    a[w++] = 0xC0;
-    a[w++] = 0x0C;
-    put16(a + w, (uint16_t)rr->type);
-    put16(a + w + 2, 1);
-    a[w + 4] = 0, a[w + 5] = 0, a[w + 6] = 0, a[w + 7] = 60;
-    size_t rdlen_at = w + 8;
-    w += 10;
-    size_t start = w;
-    if (rr->type == T_A) {
-      assert_int_equal(inet_pton(AF_INET, rr->data, a + w), 1);
-      w += 4;
-    } else if (rr->type == T_AAAA) {
-      assert_int_equal(inet_pton(AF_INET6, rr->data, a + w), 1);
-      w += 16;
-    } else {
-      put16(a + w, rr->priority);
-      put16(a + w + 2, rr->weight);
-      put16(a + w + 4, rr->port);
-      w += 6;
-      w += put_name(a + w, rr->data);
-    }
-    put16(a + rdlen_at, (uint16_t)(w - start));
-    count++;
-  }
-  put16(a + 6, (uint16_t)count);
-  if (!known) a[3] |= 3; /* NXDOMAIN */
-  sendto(d->fd, a, w, 0, (struct sockaddr *)&from, flen);
-}
+#include "dnsd.h"
 
 /* ---- driving ---- */
 
@@ -258,7 +138,7 @@ static void srv_order_by_priority_and_weight(void **state) {
     expect(&c[i++], "192.0.2.1", 5222, 0, "a.example.test");
     assert_string_equal(xmppim_resolver_error(r), "");
     xmppim_resolver_free(r);
-    close(d.fd);
+    dnsd_stop(&d);
   }
 }
 
@@ -295,7 +175,7 @@ static void no_srv_falls_back_to_domain_interleaved(void **state) {
   assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
   expect(&c[0], "192.0.2.20", 5222, 0, "v4only.test");
   xmppim_resolver_free(r);
-  close(d.fd);
+  dnsd_stop(&d);
 }
 
 static const dns_rr dot_table[] = {
@@ -326,7 +206,7 @@ static void dot_target_means_no_service(void **state) {
   assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
   expect(&c[0], "2001:db8::5", 5223, 1, "tls.half.test");
   xmppim_resolver_free(r);
-  close(d.fd);
+  dnsd_stop(&d);
 }
 
 static void unknown_domain_is_not_found(void **state) {
@@ -338,7 +218,7 @@ static void unknown_domain_is_not_found(void **state) {
   assert_int_equal(run(r, &d, NULL), XMPPIM_ERR_NOT_FOUND);
   assert_non_null(strstr(xmppim_resolver_error(r), "missing.test"));
   xmppim_resolver_free(r);
-  close(d.fd);
+  dnsd_stop(&d);
 }
 
 static void ip_literals_need_no_dns(void **state) {
@@ -385,7 +265,7 @@ static void silent_server_times_out(void **state) {
   assert_true(elapsed >= 140 && elapsed < 900);
   assert_non_null(strstr(xmppim_resolver_error(r), "took too long"));
   xmppim_resolver_free(r);
-  close(d.fd);
+  dnsd_stop(&d);
 }
 
 /* Freed in the middle: c-ares calls back with ARES_EDESTRUCTION, nothing
@@ -408,7 +288,7 @@ static void freed_while_queries_are_out(void **state) {
     }
     xmppim_resolver_free(r);
   }
-  close(d.fd);
+  dnsd_stop(&d);
 }
 
 static void bad_arguments(void **state) {
@@ -484,7 +364,7 @@ static void dialer_resolves_then_connects(void **state) {
   assert_non_null(strstr(xmppim_dialer_error(dl), "nothing.test"));
   xmppim_dialer_free(dl);
   assert_int_equal(xmppim_dialer_new(&dl, NULL, NULL, 0, 0), XMPPIM_ERR_INVALID_ARGUMENT);
-  close(d.fd);
+  dnsd_stop(&d);
   close(l);
 }
 
