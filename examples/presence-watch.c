@@ -13,6 +13,10 @@
  * Build: part of the project (meson), or on its own with
  *   cc presence-watch.c $(pkg-config --cflags --libs xmppim)
  */
+/* sigaction, termios and isatty are POSIX, not C11. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

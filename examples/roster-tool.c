@@ -21,6 +21,10 @@
  * Build: part of the project (meson), or on its own with
  *   cc roster-tool.c $(pkg-config --cflags --libs xmppim)
  */
+/* termios and isatty are POSIX, not C11. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
