@@ -621,6 +621,9 @@ int xs_c2s_new(xs_c2s **out, const xs_c2s_config *cfg, xs_store *store, char *er
   }
   if (rv == 0) rv = xmppim_options_set_require_tls(c->opt, 1);
   if (rv == 0) rv = xmppim_options_set_close_timeout(c->opt, CLOSE_GRACE_MS);
+  if (rv == 0 && cfg->no_channel_binding)
+    rv = xmppim_options_set_sasl_mechanisms(c->opt, (1u << XMPPIM_SASL_MECH_SCRAM_SHA_1) |
+                                                        (1u << XMPPIM_SASL_MECH_SCRAM_SHA_256));
   for (size_t i = 0; rv == 0; i++) {
     const char *name, *ns;
     if (xmppim_server_stream_feature(c->srv, i, &name, &ns) != 0) break;
@@ -633,6 +636,10 @@ int xs_c2s_new(xs_c2s **out, const xs_c2s_config *cfg, xs_store *store, char *er
   rv = xmppim_tls_config_new(&c->tls);
   if (rv != 0) {
     snprintf(err, errlen, "cannot set up TLS: %s", xmppim_strerror(rv));
+    goto fail;
+  }
+  if (cfg->tls_priority && xmppim_tls_config_set_priority(c->tls, cfg->tls_priority) != 0) {
+    snprintf(err, errlen, "bad TLS priority string '%s': %s", cfg->tls_priority, xmppim_tls_config_error_text(c->tls));
     goto fail;
   }
   if (xmppim_tls_config_set_cert_key_files(c->tls, cfg->cert_file, cfg->key_file) != 0) {

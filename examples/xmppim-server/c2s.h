@@ -18,6 +18,8 @@ typedef struct xs_c2s_config {
   uint16_t port;           /* 0: any free port */
   const char *cert_file;   /* PEM certificate chain */
   const char *key_file;    /* PEM private key */
+  const char *tls_priority;    /* GnuTLS priority string, or NULL for the library's */
+  int no_channel_binding;      /* offer SCRAM without the -PLUS forms */
   size_t max_connections;  /* further ones are accepted and closed at once */
   uint64_t login_timeout_ms;   /* from accept to a bound resource */
   uint64_t shutdown_grace_ms;  /* how long output may take to drain at shutdown */

@@ -41,6 +41,9 @@ static void usage(FILE *out) {
           "  --data DIR            database and generated certificate (default " DEFAULT_DATA_DIR ")\n"
           "  --cert FILE --key FILE  the TLS certificate chain and key (PEM); without them a\n"
           "                        self-signed certificate for the domain is made in DIR\n"
+          "  --tls-priority P      GnuTLS priority string (default: TLS 1.2 and 1.3)\n"
+          "  --no-channel-binding  offer SCRAM without the -PLUS forms (for clients that bind\n"
+          "                        only with tls-unique, which TLS 1.3 lacks)\n"
           "  --log-level L         error, warn, info (default) or debug\n"
           "  --max-connections N   connections open at once (default %d)\n"
           "  --login-timeout S     seconds a client has to log in (default %d)\n"
@@ -53,9 +56,9 @@ static void usage(FILE *out) {
 typedef struct options {
   const char *command; /* NULL: run the server */
   const char *jid;
-  const char *domain, *listen, *data, *cert, *key, *log_level;
+  const char *domain, *listen, *data, *cert, *key, *log_level, *tls_priority;
   unsigned long max_connections, login_timeout_s;
-  int help, version;
+  int help, version, no_channel_binding;
 } options;
 
 static int parse_number(const char *text, unsigned long max, unsigned long *out) {
@@ -88,12 +91,16 @@ static int parse_args(int argc, char **argv, options *o) {
       o->version = 1;
       continue;
     }
+    if (strcmp(arg, "--no-channel-binding") == 0 && !o->command) {
+      o->no_channel_binding = 1;
+      continue;
+    }
     if (arg[0] != '-' && o->command && !o->jid) {
       o->jid = arg;
       continue;
     }
     static const char *const names[] = {"--domain", "--listen", "--data", "--cert", "--key",
-                                        "--log-level", "--max-connections", "--login-timeout"};
+                                        "--log-level", "--max-connections", "--login-timeout", "--tls-priority"};
     const char *value = NULL;
     size_t which = sizeof names / sizeof names[0];
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
@@ -132,6 +139,7 @@ static int parse_args(int argc, char **argv, options *o) {
         return -1;
       }
       break;
+    case 8: o->tls_priority = value; break;
     default:
       if (o->command && o->jid && arg[0] != '-')
         fprintf(stderr, "xmppim-server: %s takes one JID; '%s' is one too many\n", o->command, arg);
@@ -145,7 +153,7 @@ static int parse_args(int argc, char **argv, options *o) {
     fprintf(stderr, "xmppim-server: %s needs a JID (user@domain)\n", o->command);
     return -1;
   }
-  if (o->command && (o->listen || o->cert || o->key)) {
+  if (o->command && (o->listen || o->cert || o->key || o->tls_priority)) {
     fprintf(stderr, "xmppim-server: %s takes only --data and --domain\n", o->command);
     return -1;
   }
@@ -251,6 +259,8 @@ static int run_server(const options *o, const char *domain, const char *data_dir
                        .port = port,
                        .cert_file = cert_path,
                        .key_file = key_path,
+                       .tls_priority = o->tls_priority,
+                       .no_channel_binding = o->no_channel_binding,
                        .max_connections = o->max_connections,
                        .login_timeout_ms = (uint64_t)o->login_timeout_s * 1000,
                        .shutdown_grace_ms = SHUTDOWN_GRACE_MS};
