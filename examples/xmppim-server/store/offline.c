@@ -17,6 +17,7 @@ int xs_offline_put(void *store, const char *user, const xmppim_stanza *message) 
   const char *local;
   size_t local_len;
   if (xs_local_of_user(st, user, &local, &local_len) != 0) return XMPPIM_ERR_NOT_FOUND;
+  if (!message) return XMPPIM_ERR_INVALID_ARGUMENT;
   char *xml, stamp[32];
   int rv = xs_stamped_xml(st, message, &xml, stamp);
   if (rv) return rv;
@@ -119,29 +120,29 @@ int xs_offline_take(void *store, const char *user, xmppim_offline_message_cb del
   if (xs_begin(st) != 0) return XMPPIM_ERR_INTERNAL;
   kept_message *kept;
   size_t n;
-  int rv = read_kept(st, local, local_len, &kept, &n);
-  for (size_t i = 0; rv == 0 && i < n; i++) {
+  int db_rv = read_kept(st, local, local_len, &kept, &n), refused = 0;
+  for (size_t i = 0; db_rv == 0 && refused == 0 && i < n; i++) {
     xmppim_stanza *m;
     if (xmppim_stanza_parse(&m, kept[i].xml, strlen(kept[i].xml), NULL, NULL) != 0) {
       /* Only what the store wrote is in the table; a row that no longer
        * parses can never be delivered and would block every later one. */
       xs_fail(st, "dropped a damaged offline message of %s", user);
-      rv = forget(st, kept[i].seq);
+      db_rv = forget(st, kept[i].seq);
       continue;
     }
-    rv = deliver(ctx, m);
+    refused = deliver(ctx, m);
     xmppim_stanza_free(m);
-    if (rv == 0) rv = forget(st, kept[i].seq);
+    if (refused == 0) db_rv = forget(st, kept[i].seq);
   }
   free_kept(kept, n);
-  /* What was delivered is forgotten even when a later one failed: the
-   * deletions so far are committed, the rest stays for next time. If this
-   * commit fails the delivered ones come again (at least once, never
-   * lost). */
-  if (rv == XMPPIM_ERR_INTERNAL || rv == XMPPIM_ERR_NOMEM) {
+  if (db_rv) {
     xs_rollback(st);
-    return rv;
+    return db_rv;
   }
+  /* What was delivered is forgotten even when a later one was refused:
+   * the deletions so far are committed, the rest stays for next time. If
+   * this commit fails the delivered ones come again (at least once, never
+   * lost). */
   if (xs_commit(st) != 0) return XMPPIM_ERR_INTERNAL;
-  return rv;
+  return refused;
 }

@@ -581,6 +581,34 @@ static void test_offline_take_keeps_what_was_refused(void **state) {
   assert_int_equal(none.seen, 0);
 }
 
+static void put_body(fixture *f, const char *body) {
+  char xml[128];
+  snprintf(xml, sizeof(xml), "<message xmlns='jabber:client' to='alice@" DOMAIN "'><body>%s</body></message>", body);
+  xmppim_stanza *m;
+  assert_int_equal(xmppim_stanza_parse(&m, xml, strlen(xml), NULL, NULL), 0);
+  assert_int_equal(xs_offline_put(f->st, "alice@" DOMAIN, m), 0);
+  xmppim_stanza_free(m);
+}
+
+/* A row damaged on disk would block every later message forever: it is
+ * dropped, said so, and the rest are delivered. */
+static void test_offline_damaged_row_is_dropped(void **state) {
+  fixture *f = *state;
+  add_user(f, "alice");
+  put_body(f, "first");
+  put_body(f, "second");
+  sqlite3 *db = peek(f);
+  exec_sql(db, "UPDATE offline_message SET xml = '<message><body>trunc' WHERE seq = (SELECT min(seq) FROM "
+               "offline_message)");
+  taker t = {.accept = XS_OFFLINE_MAX};
+  assert_int_equal(xs_offline_take(f->st, "alice@" DOMAIN, take_some, &t), 0);
+  assert_int_equal(t.seen, 1);
+  assert_string_equal(t.bodies[0], "second");
+  assert_non_null(strstr(xs_store_error(f->st), "damaged"));
+  assert_int_equal(query_int(db, "SELECT count(*) FROM offline_message"), 0);
+  sqlite3_close(db);
+}
+
 /* ---- last presence ---- */
 
 static void test_last_presence(void **state) {
@@ -708,6 +736,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_scram_lookup, setup, teardown),
       cmocka_unit_test_setup_teardown(test_offline_cap_order_and_stamp, setup, teardown),
       cmocka_unit_test_setup_teardown(test_offline_take_keeps_what_was_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_offline_damaged_row_is_dropped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_last_presence, setup, teardown),
       cmocka_unit_test_setup_teardown(test_database_failure_is_an_error, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_files_are_refused, setup, teardown),
