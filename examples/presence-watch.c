@@ -89,6 +89,17 @@ static int usage(const char *argv0) {
   return 2;
 }
 
+/* Loads FILE once to say what is wrong with it: the client would only
+ * report "invalid argument". */
+static int ca_file_loads(const char *file) {
+  xmppim_tls_config *cfg;
+  if (xmppim_tls_config_new(&cfg) != 0) return 0;
+  int ok = xmppim_tls_config_set_ca_file(cfg, file) == 0;
+  if (!ok) fprintf(stderr, "presence-watch: %s\n", xmppim_tls_config_error_text(cfg));
+  xmppim_tls_config_free(cfg);
+  return ok;
+}
+
 /* HOST:PORT, or [IPv6]:PORT. */
 static int parse_address(const char *text, char *host, size_t cap, uint16_t *port) {
   const char *colon = strrchr(text, ':');
@@ -131,15 +142,22 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc && !bad; i++) {
     const char *arg = argv[i];
     if (strcmp(arg, "--ca") == 0 && i + 1 < argc) {
-      bad = xmppim_client_options_set_ca_file(opt, argv[++i]) != 0;
+      if (!ca_file_loads(argv[++i])) {
+        xmppim_client_options_free(opt);
+        return 2;
+      }
+      bad = xmppim_client_options_set_ca_file(opt, argv[i]) != 0;
     } else if (strcmp(arg, "--insecure") == 0) {
       bad = xmppim_client_options_set_insecure_skip_verify(opt, 1) != 0;
     } else if (strcmp(arg, "--address") == 0 && i + 1 < argc) {
       char host[64];
       uint16_t port;
-      bad = parse_address(argv[++i], host, sizeof host, &port) != 0 ||
-            xmppim_client_options_set_address(opt, host, port) != 0;
-      if (bad) fprintf(stderr, "bad address %s (HOST:PORT, numeric)\n", argv[i]);
+      if (parse_address(argv[++i], host, sizeof host, &port) != 0 ||
+          xmppim_client_options_set_address(opt, host, port) != 0) {
+        fprintf(stderr, "presence-watch: bad address %s (numeric HOST:PORT)\n", argv[i]);
+        xmppim_client_options_free(opt);
+        return 2;
+      }
     } else if (arg[0] == '-' || npositional == 2) {
       bad = 1;
     } else {
@@ -156,7 +174,7 @@ int main(int argc, char **argv) {
   if (from_env || positional[1])
     snprintf(password, sizeof password, "%s", from_env ? from_env : positional[1]);
   else if (read_password(password, sizeof password) != 0) {
-    fprintf(stderr, "no password given\n");
+    fprintf(stderr, "presence-watch: no password given\n");
     xmppim_client_options_free(opt);
     return 2;
   }
@@ -175,7 +193,7 @@ int main(int argc, char **argv) {
   if (rv == 0) rv = xmppim_client_set_presence(c, XMPPIM_SHOW_ONLINE, "watching presence", -1);
   if (rv == 0) rv = xmppim_client_connect(c);
   if (rv != 0) {
-    fprintf(stderr, "%s: %s\n", jid, xmppim_strerror(rv));
+    fprintf(stderr, "presence-watch: cannot log in as '%s': %s\n", jid, xmppim_strerror(rv));
     xmppim_client_free(c);
     xmppim_loop_free(loop);
     return 1;

@@ -131,6 +131,17 @@ static int usage(void) {
   return 2;
 }
 
+/* Loads FILE once to say what is wrong with it: the client would only
+ * report "invalid argument". */
+static int ca_file_loads(const char *file) {
+  xmppim_tls_config *cfg;
+  if (xmppim_tls_config_new(&cfg) != 0) return 0;
+  int ok = xmppim_tls_config_set_ca_file(cfg, file) == 0;
+  if (!ok) fprintf(stderr, "roster-tool: %s\n", xmppim_tls_config_error_text(cfg));
+  xmppim_tls_config_free(cfg);
+  return ok;
+}
+
 /* HOST:PORT, or [IPv6]:PORT. */
 static int parse_address(const char *text, char *host, size_t cap, uint16_t *port) {
   const char *colon = strrchr(text, ':');
@@ -183,21 +194,29 @@ int main(int argc, char **argv) {
     const char *arg = argv[i];
     int has_value = i + 1 < argc;
     if (strcmp(arg, "--ca") == 0 && has_value) {
-      bad = xmppim_client_options_set_ca_file(opt, argv[++i]) != 0;
+      if (!ca_file_loads(argv[++i])) {
+        xmppim_client_options_free(opt);
+        return 2;
+      }
+      bad = xmppim_client_options_set_ca_file(opt, argv[i]) != 0;
     } else if (strcmp(arg, "--insecure") == 0) {
       bad = xmppim_client_options_set_insecure_skip_verify(opt, 1) != 0;
     } else if (strcmp(arg, "--address") == 0 && has_value) {
       char host[64];
       uint16_t port;
-      bad = parse_address(argv[++i], host, sizeof host, &port) != 0 ||
-            xmppim_client_options_set_address(opt, host, port) != 0;
-      if (bad) fprintf(stderr, "roster-tool: bad address %s (HOST:PORT, numeric)\n", argv[i]);
+      if (parse_address(argv[++i], host, sizeof host, &port) != 0 ||
+          xmppim_client_options_set_address(opt, host, port) != 0) {
+        fprintf(stderr, "roster-tool: bad address %s (numeric HOST:PORT)\n", argv[i]);
+        xmppim_client_options_free(opt);
+        return 2;
+      }
     } else if (strcmp(arg, "--name") == 0 && has_value) {
       j.name = argv[++i];
     } else if (strcmp(arg, "--group") == 0 && has_value) {
       if (j.group_count == MAX_GROUPS) {
         fprintf(stderr, "roster-tool: at most %d groups\n", MAX_GROUPS);
-        bad = 1;
+        xmppim_client_options_free(opt);
+        return 2;
       } else {
         j.groups[j.group_count++] = argv[++i];
       }
@@ -253,7 +272,7 @@ int main(int argc, char **argv) {
   memset(password, 0, sizeof password);
   if (rv == 0) rv = xmppim_client_connect(c);
   if (rv != 0) {
-    fprintf(stderr, "roster-tool: %s: %s\n", jid, xmppim_strerror(rv));
+    fprintf(stderr, "roster-tool: cannot log in as '%s': %s\n", jid, xmppim_strerror(rv));
     xmppim_client_free(c);
     xmppim_loop_free(loop);
     return 1;

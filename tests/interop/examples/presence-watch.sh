@@ -60,6 +60,7 @@ wait_for_line "$work/watch.log" \
   "romeo's resource available with show chat and the bot's status"
 stop_pid "$bot_pid"
 bot_pid=
+[ "$status" = 0 ] || fail "echo-bot exited with $status after SIGINT"
 wait_for_line "$work/watch.log" '^[0-9:]\{8\} romeo@example.test/[^ ]* unavailable$' \
   "romeo's resource unavailable"
 

@@ -68,6 +68,12 @@ status=$?
 echo "\$ roster-tool (system trust store) juliet@example.test list -> $status: $out"
 [ "$status" = 1 ] && grep -qi 'certificate' <<<"$out" || fail "an untrusted certificate"
 
+out=$(XMPPIM_PASSWORD=balcony "$roster_tool" --ca /nonexistent/ca.pem juliet@example.test list 2>&1)
+status=$?
+echo "\$ roster-tool --ca /nonexistent/ca.pem juliet@example.test list -> $status: $out"
+[ "$status" = 2 ] && grep -q "cannot load CA file '/nonexistent/ca.pem'" <<<"$out" ||
+  fail "a CA file that does not exist"
+
 rt frobnicate romeo@example.test
 [ "$status" = 2 ] || fail "an unknown command exited $status"
 rt list --group Friends
