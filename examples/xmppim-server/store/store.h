@@ -35,7 +35,10 @@ int xs_store_open(xs_store **out, const char *path, const char *domain, char *er
 void xs_store_close(xs_store *st);
 
 /* Fills the store callbacks of the server core: load_roster, save_contact,
- * delete_contact, offline put/take, last presence put/get, and store_data. */
+ * delete_contact, offline put/take, last presence put/get, and store_data.
+ * They return XMPPIM_ERR_NOT_FOUND for a user with no account (or of
+ * another domain), XMPPIM_ERR_LIMIT for the message past XS_OFFLINE_MAX,
+ * XMPPIM_ERR_INTERNAL when the database fails (reason in xs_store_error()). */
 void xs_store_install(xs_store *st, xmppim_server_callbacks *cb);
 
 /* Accounts, by localpart (SASLprep'd user name as SASL gives it; nodeprep'd
