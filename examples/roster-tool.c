@@ -88,7 +88,9 @@ static void on_connected(xmppim_client *c, void *ud) {
   else /* deny, cancel */
     rv = xmppim_roster_unsubscribed(roster, j->contact);
   if (rv != 0) {
-    fail(c, j, j->contact, xmppim_strerror(rv));
+    char what[600];
+    snprintf(what, sizeof what, "%s %s", cmd, j->contact);
+    fail(c, j, what, xmppim_strerror(rv));
     return;
   }
   /* add and remove finish in on_roster_set_done; a presence is done once
@@ -238,6 +240,16 @@ int main(int argc, char **argv) {
                                       : !takes_contact(j.command) || !j.contact)) {
     xmppim_client_options_free(opt);
     return usage();
+  }
+  /* The server would refuse these; say so before logging in. */
+  for (size_t g = 0; g < j.group_count; g++) {
+    int twice = 0;
+    for (size_t k = 0; k < g; k++) twice |= strcmp(j.groups[k], j.groups[g]) == 0;
+    if (!j.groups[g][0] || twice) {
+      fprintf(stderr, "roster-tool: group '%s' is empty or given twice\n", j.groups[g]);
+      xmppim_client_options_free(opt);
+      return 2;
+    }
   }
   /* A typo in the contact is said before logging in. */
   xmppim_jid *contact = NULL;

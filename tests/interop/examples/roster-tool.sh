@@ -74,6 +74,9 @@ echo "\$ roster-tool --ca /nonexistent/ca.pem juliet@example.test list -> $statu
 [ "$status" = 2 ] && grep -q "cannot load CA file '/nonexistent/ca.pem'" <<<"$out" ||
   fail "a CA file that does not exist"
 
+rt add romeo@example.test --group Friends --group Friends
+[ "$status" = 2 ] && grep -q "given twice" <<<"$out" || fail "a group given twice exited $status"
+
 rt frobnicate romeo@example.test
 [ "$status" = 2 ] || fail "an unknown command exited $status"
 rt list --group Friends
