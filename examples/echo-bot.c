@@ -34,7 +34,6 @@ static void on_connected(xmppim_client *c, void *ud) {
   bot *b = ud;
   b->ever_online = 1;
   printf("online as %s\n", b->jid);
-  fflush(stdout);
 }
 
 static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
@@ -45,7 +44,6 @@ static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
   b->failed = !b->ever_online && !b->logging_out;
   b->offline = b->logging_out || b->failed;
   printf("offline: %s%s\n", reason, b->offline ? "" : " (trying again)");
-  fflush(stdout);
 }
 
 static void on_message(xmppim_client *c, xmppim_message_type type, const char *from,
@@ -53,14 +51,12 @@ static void on_message(xmppim_client *c, xmppim_message_type type, const char *f
   (void)ud;
   if (type != XMPPIM_MESSAGE_CHAT) return; /* groupchat echoes would loop through the room */
   printf("echo to %s: %s\n", from, body);
-  fflush(stdout);
   xmppim_client_send_message(c, from, body);
 }
 
 static void on_subscription_request(xmppim_client *c, const char *from, void *ud) {
   (void)ud;
   printf("%s asks to see our presence: approved\n", from);
-  fflush(stdout);
   xmppim_client_approve(c, from);
   /* Ask back unless we already see theirs or asked before. */
   xmppim_roster *roster = xmppim_client_roster(c);
@@ -132,6 +128,7 @@ static int read_password(char *buf, size_t cap) {
 }
 
 int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* each event as it happens, also into a pipe or file */
   xmppim_client_options *opt;
   if (xmppim_client_options_new(&opt) != 0) return 1;
   const char *positional[2] = {NULL, NULL};

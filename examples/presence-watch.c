@@ -50,7 +50,6 @@ static void on_presence(xmppim_client *c, xmppim_presence_event event, const cha
     if (status) printf(" status=\"%s\"", status);
     printf("\n");
   }
-  fflush(stdout);
 }
 
 static void on_connected(xmppim_client *c, void *ud) {
@@ -58,7 +57,6 @@ static void on_connected(xmppim_client *c, void *ud) {
   w->ever_online = 1;
   printf("online as %s, %zu contacts in the roster\n", w->jid,
          xmppim_roster_count(xmppim_client_roster(c)));
-  fflush(stdout);
 }
 
 static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
@@ -69,7 +67,6 @@ static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
   w->failed = !w->ever_online && !w->logging_out;
   w->offline = w->logging_out || w->failed;
   printf("offline: %s%s\n", reason, w->offline ? "" : " (trying again)");
-  fflush(stdout);
 }
 
 /* ---- the command line ---- */
@@ -135,6 +132,7 @@ static int read_password(char *buf, size_t cap) {
 }
 
 int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* each event as it happens, also into a pipe or file */
   xmppim_client_options *opt;
   if (xmppim_client_options_new(&opt) != 0) return 1;
   const char *positional[2] = {NULL, NULL};
