@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the example programs' interop tests: a throw-away Prosody
 # (prosody-env.sh) and the options that point the examples at it.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,6 +16,7 @@ find_slixmpp_python() {
   local py
   for py in python3 /usr/bin/python3; do
     if command -v "$py" >/dev/null && "$py" -c 'import slixmpp' 2>/dev/null; then
+      # shellcheck disable=SC2034 # used by the scripts that source this one
       SLIXMPP_PYTHON=$py
       return 0
     fi

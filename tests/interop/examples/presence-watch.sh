@@ -10,7 +10,7 @@ presence_watch=$1 echo_bot=$2 roster_tool=$3
 . "$(dirname "$0")/common.sh"
 prosody_start
 
-watch_pid= bot_pid=
+watch_pid='' bot_pid=''
 stop_pid() { # pid: SIGINT, 10 s to exit; sets $status
   kill -INT "$1"
   for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done

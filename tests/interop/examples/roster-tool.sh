@@ -5,6 +5,8 @@
 # server's condition (item-not-found) and exits 1, as do a wrong password,
 # an untrusted certificate and a bad command line (exit 2).
 # usage: roster-tool.sh ROSTER_TOOL
+# "test && check || fail" is meant: fail when either part is false.
+# shellcheck disable=SC2015
 set -u
 roster_tool=$1
 . "$(dirname "$0")/common.sh"
@@ -25,7 +27,8 @@ rt() {
     juliet@example.test "$@" 2>&1)
   status=$?
   echo "\$ roster-tool juliet@example.test $* -> $status"
-  [ -n "$out" ] && sed 's/^/  /' <<<"$out"
+  # shellcheck disable=SC2001 # indents every line
+  [ -z "$out" ] || sed 's/^/  /' <<<"$out"
 }
 
 start=$(date +%s%N)
