@@ -48,6 +48,8 @@ XMPPIM_EXTERN void xmppim_memory_store_set_offline_limit(xmppim_memory_store *st
 XMPPIM_EXTERN size_t xmppim_memory_store_offline_count(const xmppim_memory_store *st, const char *user);
 /** Makes the next @p n save or delete calls fail (tests of store failures). */
 XMPPIM_EXTERN void xmppim_memory_store_fail_next(xmppim_memory_store *st, unsigned n);
+/** Makes the next @p n roster loads fail (a store that cannot be read). */
+XMPPIM_EXTERN void xmppim_memory_store_fail_next_loads(xmppim_memory_store *st, unsigned n);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,7 @@ struct xmppim_memory_store {
   xmppim_mem mem;
   xmppim_map users;
   unsigned fail_next;
+  unsigned fail_loads;
   size_t offline_limit;
 };
 
@@ -94,6 +95,10 @@ int xmppim_memory_store_add_user(xmppim_memory_store *st, const char *user) {
 
 static int load_roster(void *data, const char *user, xmppim_roster_loader *loader) {
   xmppim_memory_store *st = data;
+  if (st->fail_loads) {
+    st->fail_loads--;
+    return XMPPIM_ERR_INTERNAL;
+  }
   mem_user *u = find_user(st, user);
   if (!u) return XMPPIM_ERR_NOT_FOUND;
   size_t it = 0;
@@ -266,4 +271,8 @@ const char *xmppim_memory_store_version(const xmppim_memory_store *st, const cha
 
 void xmppim_memory_store_fail_next(xmppim_memory_store *st, unsigned n) {
   if (st) st->fail_next = n;
+}
+
+void xmppim_memory_store_fail_next_loads(xmppim_memory_store *st, unsigned n) {
+  if (st) st->fail_loads = n;
 }

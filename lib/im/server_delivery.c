@@ -48,7 +48,12 @@ static int deliver_local(xmppim_server *srv, const xmppim_stanza *st, const xmpp
   }
   im_user *u = NULL;
   int rv = im_user_get(srv, xmppim_jid_bare_string(to), &u);
-  if (rv && rv != XMPPIM_ERR_NOT_FOUND) return rv;
+  if (rv && rv != XMPPIM_ERR_NOT_FOUND) {
+    /* The store failed: the sender learns it (the stanza is not lost
+     * silently), and may try again later. */
+    bounce(srv, st, XMPPIM_STANZA_ERROR_TYPE_WAIT, XMPPIM_STANZA_COND_INTERNAL_SERVER_ERROR);
+    return rv == XMPPIM_ERR_NOMEM ? rv : 1;
+  }
   xmppim_delivery_resource stack[8], *res = stack;
   size_t n = u ? u->nres : 0, targets_stack[8], *targets = targets_stack;
   if (n > 8) {

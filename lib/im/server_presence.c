@@ -229,6 +229,25 @@ static void go_unavailable(xmppim_server *srv, im_user *u, im_resource *r, const
 /* The presence of the user's contacts and other resources, for a resource
  * that just came online (R4.2.2-c, R4.3.1-b). A local contact is answered
  * from what the server knows, without a probe stanza (R4.3.1-e). */
+/* The answer about a contact none of whose resources is available
+ * (R4.3.2-f/g, R4.3.2.1-a/b): the full XML of the last unavailable
+ * presence the store kept, with its own id; else a plain unavailable from
+ * @p about (the bare JID, or the full JID asked for) with the probe's id. */
+static void answer_unavailable(xmppim_server *srv, const char *bare, const char *about, const char *to,
+                               const char *id, int use_last) {
+  if (use_last && srv->cb.last_get) {
+    xmppim_stanza *last = NULL;
+    if (srv->cb.last_get(srv->cb.store_data, bare, &last) == 0 && last) {
+      const char *lf = xmppim_stanza_attr(last, "from");
+      send_and_free(srv, readdress(srv, last, lf ? lf : bare, to));
+      xmppim_stanza_free(last);
+      return;
+    }
+    xmppim_stanza_free(last);
+  }
+  send_and_free(srv, bare_presence(srv, "unavailable", about, to, id));
+}
+
 static void probe_contacts(xmppim_server *srv, im_user *u, im_resource *res) {
   for (size_t i = 0; i < u->nres; i++) {
     im_resource *o = u->res[i];
@@ -250,7 +269,11 @@ static void probe_contacts(xmppim_server *srv, im_user *u, im_resource *res) {
       /* R4.3-b: from the user's bare JID to the contact's. */
       send_and_free(srv, bare_presence(srv, "probe", u->bare, c->jid, NULL));
     } else {
+      /* The probe a local contact would get, answered here from state
+       * (R4.3.2-j) without loading the contact's roster: their state
+       * mirrors ours, so they are subscribed-from. */
       im_user *cu = xmppim_map_get(&srv->users, c->jid, c->jid_len);
+      int answered = 0;
       for (size_t i = 0; cu && i < cu->nres; i++) {
         im_resource *o = cu->res[i];
         if (!o->available || !o->presence) continue;
@@ -258,7 +281,9 @@ static void probe_contacts(xmppim_server *srv, im_user *u, im_resource *res) {
           readdress(srv, o->presence, xmppim_jid_to_string(o->jid), xmppim_jid_to_string(res->jid));
         if (p) im_deliver(srv, res->jid, p);
         xmppim_stanza_free(p);
+        answered = 1;
       }
+      if (!answered) answer_unavailable(srv, c->jid, c->jid, xmppim_jid_to_string(res->jid), NULL, 1);
     }
     xmppim_jid_free(cj);
   }
@@ -280,13 +305,16 @@ static int outbound_broadcast(xmppim_server *srv, im_user *u, im_resource *res, 
   if (rv) return rv;
   xmppim_stanza_set_attr(copy, "to", NULL);
   int initial = !res->available;
+  /* A resource that could not take bare-JID traffic (negative priority)
+   * and now can gets what was kept for one that can (XEP-0160). */
+  int now_takes = !initial && res->priority < 0 && priority >= 0;
   xmppim_stanza_free(res->presence);
   res->presence = copy; /* the full XML, for probes (R4.3.2-j) */
   res->available = 1;
   res->priority = priority;
   broadcast(srv, u, res, st, 1);
-  if (initial) {
-    probe_contacts(srv, u, res);
+  if (initial) probe_contacts(srv, u, res);
+  if (initial || now_takes) {
     im_sub_redeliver(srv, u, res); /* R3.1.3-l */
     im_offline_flush(srv, u, res);
   }
@@ -363,22 +391,11 @@ static int inbound_probe(xmppim_server *srv, const xmppim_stanza *st, const xmpp
     }
     answered = 1;
   }
-  /* R4.3.2-f, R4.3.2.1-b: unavailable, with the probe's id. */
-  if (!answered && !asked && srv->cb.last_get) {
-    /* R4.3.2-g: the full XML of the last unavailable presence, with its
-     * own id (R4.3.2.1-a), when the store kept one. */
-    xmppim_stanza *last = NULL;
-    if (srv->cb.last_get(srv->cb.store_data, u->bare, &last) == 0 && last) {
-      const char *lf = xmppim_stanza_attr(last, "from");
-      send_and_free(srv, readdress(srv, last, lf ? lf : u->bare, xmppim_jid_to_string(from)));
-      answered = 1;
-    }
-    xmppim_stanza_free(last);
-  }
-  /* R4.3.2-f/h: otherwise a plain unavailable, with the probe's id. */
+  /* R4.3.2-f/g/h: the last unavailable presence for a bare-JID probe,
+   * else a plain unavailable with the probe's id. */
   if (!answered)
-    send_and_free(srv, bare_presence(srv, "unavailable", asked ? xmppim_jid_to_string(to) : u->bare,
-                                     xmppim_jid_to_string(from), id));
+    answer_unavailable(srv, u->bare, asked ? xmppim_jid_to_string(to) : u->bare, xmppim_jid_to_string(from),
+                       id, !asked);
   return 1;
 }
 

@@ -129,6 +129,45 @@ static void R8_5_2_2_1_a_offline_storage(void **state) {
   hub_free(&h);
 }
 
+/* XEP-0160 with R8.5.2.1.1-n: messages kept while bob's only resource
+ * had a negative priority are delivered when that resource turns
+ * non-negative, without a new session. */
+static void R8_5_2_2_1_a_offline_flushed_when_priority_turns_non_negative(void **state) {
+  (void)state;
+  hub h;
+  start(&h);
+  hub_client *a = hub_connect(&h, "alice", "home", 0);
+  hub_client *b = hub_connect(&h, "bob", "neg", 0);
+  hub_send(&h, b, "<presence><priority>-1</priority></presence>");
+  hub_send(&h, a, "<message type='chat' to='bob@example.com' id='k1'><body>kept</body></message>");
+  assert_int_equal(xmppim_memory_store_offline_count(h.store, BOB), 1);
+  hub_send(&h, b, "<presence><priority>-2</priority></presence>");
+  assert_int_equal(msgs(b, "kept"), 0);
+  hub_send(&h, b, "<presence><priority>0</priority></presence>");
+  assert_int_equal(msgs(b, "kept"), 1);
+  assert_int_equal(xmppim_memory_store_offline_count(h.store, BOB), 0);
+  hub_send(&h, b, "<presence><priority>1</priority></presence>");
+  assert_int_equal(msgs(b, "kept"), 1);
+  hub_free(&h);
+}
+
+/* R8.5.2.2.1-a's promise (nothing lost silently) when the recipient's
+ * roster cannot be read: the sender gets internal-server-error (type wait). */
+static void store_failure_told_to_the_sender(void **state) {
+  (void)state;
+  hub h;
+  start(&h);
+  hub_client *a = hub_connect(&h, "alice", "home", 0);
+  xmppim_memory_store_fail_next_loads(h.store, 1);
+  hub_send(&h, a, "<message type='chat' to='bob@example.com' id='f1'><body>lost?</body></message>");
+  assert_int_equal(hub_count(a, "<message", "type='error'", "id='f1'", "internal-server-error", "type='wait'",
+                             (char *)NULL),
+                   1);
+  hub_send(&h, a, "<message type='chat' to='bob@example.com' id='f2'><body>kept</body></message>");
+  assert_int_equal(xmppim_memory_store_offline_count(h.store, BOB), 1);
+  hub_free(&h);
+}
+
 /* R8.5.2.2.1-a: when the store will not keep it, the sender is told:
  * nothing is lost silently. R8.5.2.2.1-b/c: groupchat bounced, headline
  * and error dropped. */
@@ -331,6 +370,8 @@ int main(void) {
       cmocka_unit_test(R8_5_2_1_1_c_ties_all_get_it),
       cmocka_unit_test(R8_5_2_1_1_k_g_h_headline_groupchat),
       cmocka_unit_test(R8_5_2_2_1_a_offline_storage),
+      cmocka_unit_test(R8_5_2_2_1_a_offline_flushed_when_priority_turns_non_negative),
+      cmocka_unit_test(store_failure_told_to_the_sender),
       cmocka_unit_test(R8_5_2_2_1_a_b_c_no_resource),
       cmocka_unit_test(R8_5_1_a_b_no_such_user),
       cmocka_unit_test(R8_5_3_full_jid),

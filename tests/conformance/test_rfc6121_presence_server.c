@@ -1055,6 +1055,40 @@ static void R4_3_2_f_h_probe_no_available_resource(void **state) {
   finish(&h);
 }
 
+/*
+ * R4.3.2-f, R4.3.2-g for a local contact: the probes of a user's initial
+ * presence (R4.2.2-c) are answered from state for local contacts, and a
+ * contact with no available resource answers unavailable: plain when it
+ * never said anything, the full XML of its last unavailable (its status,
+ * from the resource that sent it) when the store kept one. Only the new
+ * resource gets the answers (R4.2.2-d).
+ */
+static void R4_3_2_f_g_local_contacts_answer_initial_presence(void **state) {
+  (void)state;
+  hub h;
+  start(&h);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_client *b = hub_connect(&h, "bob", "work", 1);
+  hub_client *c = hub_connect(&h, "carol", "desk", 1);
+  subscribe_local(&h, a, b); /* alice sees bob */
+  subscribe_local(&h, a, c); /* and carol */
+  hub_send(&h, c, "<presence><status>working</status></presence>");
+  hub_send(&h, c, "<presence type='unavailable' id='bye'><status>off to lunch</status></presence>");
+  hub_disconnect(&h, b);
+  hub_disconnect(&h, c);
+  hub_client *a2 = hub_connect(&h, "alice", "phone", 1);
+  clear_all(&h);
+  hub_send(&h, a2, "<presence/>");
+  assert_int_equal(hub_count(a2, "type='unavailable'", "from='bob@example.com'", "to='alice@example.com/phone'",
+                             (char *)NULL),
+                   1);
+  assert_int_equal(hub_count(a2, "type='unavailable'", "from='carol@example.com/desk'", "id='bye'",
+                             "<status>off to lunch</status>", (char *)NULL),
+                   1);
+  assert_int_equal(hub_count(a, "type='unavailable'", (char *)NULL), 0);
+  finish(&h);
+}
+
 /* xmppim_server_close_user(): every session of the user ends, each with
  * its unavailable presence to the subscribers first (R4.5.2-a/f), and the
  * host is asked to close the streams. */
@@ -1548,6 +1582,7 @@ int main(void) {
       cmocka_unit_test(R4_3_2_a_c_m_R4_3_2_1_b_unauthorised_probe),
       cmocka_unit_test(R4_3_2_b_unsubscribed_reply_keeps_preapproval),
       cmocka_unit_test(R4_3_2_f_h_probe_no_available_resource),
+      cmocka_unit_test(R4_3_2_f_g_local_contacts_answer_initial_presence),
       cmocka_unit_test(close_user_ends_every_session),
       cmocka_unit_test(R4_5_3_b_R4_4_2_c_updates_never_suppressed),
       cmocka_unit_test(R4_3_2_j_k_R4_3_2_1_a_probe_full_xml),

@@ -1065,9 +1065,30 @@ static void final_check_user(harness *h, int user) {
     fz_fail("initial presence of %s returned %d and brought %zu requests and %zu messages (of %zu stanzas) for %zu kept "
             "requests and %zu kept messages",
             full, rv, requests, messages, h->ncaptured, sh_pending(u), offline);
+  /* R4.3.2-f/g: each local contact it is subscribed to answers the probe
+   * with unavailable (none of them is online), once. */
+  size_t local_to = 0, unavailable = 0;
+  for (size_t i = 0; i < u->n; i++) {
+    xmppim_jid *cj = jid_or_null(u->v[i].jid);
+    if (cj && xmppim_sub_is_to(u->v[i].state) && strcmp(u->v[i].jid, users[user]) != 0 &&
+        xmppim_server_is_local(h->srv, xmppim_jid_domain(cj)))
+      local_to++;
+    xmppim_jid_free(cj);
+  }
   for (size_t i = 0; i < h->ncaptured; i++) {
     const xmppim_stanza *st = h->captured[i];
     if (is(st, "message", NS_CLIENT)) continue;
+    if (attr_is(st, "type", "unavailable")) {
+      xmppim_jid *from = jid_or_null(xmppim_stanza_attr(st, "from"));
+      const sh_contact *c = from ? sh_find(u, xmppim_jid_bare_string(from)) : NULL;
+      xmppim_jid_free(from);
+      if (!c || !xmppim_sub_is_to(c->state) || !attr_is(st, "to", full))
+        fz_fail("initial presence of %s brought an unavailable from a non-contact: %s", full, SHOW(st));
+      for (size_t k = 0; k < i; k++)
+        if (xmppim_stanza_equal(h->captured[k], st)) fz_fail("probe answered twice: %s", SHOW(st));
+      unavailable++;
+      continue;
+    }
     if (!attr_is(st, "type", "subscribe")) {
       if (!attr_is(st, "from", full) || xmppim_stanza_attr(st, "type"))
         fz_fail("initial presence of %s, with nobody else online, brought %s", full, SHOW(st));
@@ -1084,6 +1105,9 @@ static void final_check_user(harness *h, int user) {
       fz_fail("redelivered %s, but kept %s", SHOW(st), c->pending);
     xmppim_stanza_free(kept);
   }
+  if (unavailable != local_to)
+    fz_fail("initial presence of %s: %zu unavailable answers for %zu local contacts it is subscribed to", full,
+            unavailable, local_to);
   capture_clear(h);
   h->capture = 0;
   do_unbind(h, SLOT_CHECK);
