@@ -40,7 +40,10 @@ typedef struct xmppim_client_options xmppim_client_options;
 typedef struct xmppim_client_callbacks {
   /** Logged in, roster fetched (when asked) and initial presence sent (when asked). */
   void (*on_connected)(xmppim_client *c, void *user_data);
-  /** The connection ended (or could not be made); @p reason in English. */
+  /** The connection ended (or could not be made); @p reason in English. Another
+   * attempt follows when xmppim_client_will_retry() says so (reconnect on, and the
+   * failure not one that would repeat: bad password, no password). The contacts'
+   * resources were reported unavailable through on_presence just before. */
   void (*on_disconnected)(xmppim_client *c, const char *reason, void *user_data);
   /** A message with a body. */
   void (*on_message)(xmppim_client *c, xmppim_message_type type, const char *from,
@@ -76,8 +79,12 @@ XMPPIM_EXTERN void xmppim_client_options_free(xmppim_client_options *o);
  * and insecure settings below. */
 XMPPIM_EXTERN int xmppim_client_options_set_tls_config(xmppim_client_options *o,
                                                        const xmppim_tls_config *cfg);
-/** Verify the server against this PEM file instead of the system trust store. */
+/** Verify the server against this PEM file instead of the system trust store. The file
+ * is read now: @return 0, #XMPPIM_ERR_TLS (missing or not PEM certificates; the reason in
+ * xmppim_client_options_error_text()), #XMPPIM_ERR_INVALID_ARGUMENT or #XMPPIM_ERR_NOMEM. */
 XMPPIM_EXTERN int xmppim_client_options_set_ca_file(xmppim_client_options *o, const char *pem);
+/** @return why the last failing setter failed, in English ("" when it has no more to say). */
+XMPPIM_EXTERN const char *xmppim_client_options_error_text(const xmppim_client_options *o);
 /** Do not verify the server's certificate at all (tests only). */
 XMPPIM_EXTERN int xmppim_client_options_set_insecure_skip_verify(xmppim_client_options *o, int on);
 /** Connect to this numeric address and port instead of resolving the domain (NULL: resolve).
@@ -118,6 +125,8 @@ XMPPIM_EXTERN void xmppim_client_free(xmppim_client *c);
 XMPPIM_EXTERN int xmppim_client_connect(xmppim_client *c);
 /** Sends unavailable presence and closes the stream; on_disconnected follows. No reconnect. */
 XMPPIM_EXTERN int xmppim_client_disconnect(xmppim_client *c);
+/** @return nonzero while a reconnect is scheduled (also inside on_disconnected). */
+XMPPIM_EXTERN int xmppim_client_will_retry(const xmppim_client *c);
 /** @return nonzero once on_connected was called and until the connection ends. */
 XMPPIM_EXTERN int xmppim_client_is_connected(const xmppim_client *c);
 /** Sends a chat message. @return 0, #XMPPIM_ERR_INVALID_STATE (not connected) or a send error. */

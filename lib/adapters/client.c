@@ -23,6 +23,7 @@ struct xmppim_client_options {
   char *dns_servers;
   int initial_presence, auto_roster, reconnect;
   uint32_t backoff_first, backoff_max;
+  char error[256]; /* why the last setter failed */
 };
 
 typedef enum {
@@ -112,7 +113,26 @@ static int set_str(char **dst, const char *s) {
 
 int xmppim_client_options_set_ca_file(xmppim_client_options *o, const char *pem) {
   if (!o) return XMPPIM_ERR_INVALID_ARGUMENT;
+  o->error[0] = '\0';
+  if (pem) {
+    /* read it now, so that a missing or unreadable file is reported here,
+     * with GnuTLS's reason, and not later as a failure to create the client */
+    xmppim_tls_config *probe;
+    int rv = xmppim_tls_config_new(&probe);
+    if (rv != 0) return rv;
+    rv = xmppim_tls_config_set_ca_file(probe, pem);
+    if (rv != 0) {
+      snprintf(o->error, sizeof o->error, "%s", xmppim_tls_config_error_text(probe));
+      rv = rv == XMPPIM_ERR_NOMEM ? rv : XMPPIM_ERR_TLS;
+    }
+    xmppim_tls_config_free(probe);
+    if (rv != 0) return rv;
+  }
   return set_str(&o->ca_file, pem);
+}
+
+const char *xmppim_client_options_error_text(const xmppim_client_options *o) {
+  return o ? o->error : "";
 }
 
 int xmppim_client_options_set_insecure_skip_verify(xmppim_client_options *o, int on) {
@@ -221,6 +241,8 @@ static uint64_t next_random(xmppim_client *c) {
 
 /* The connection ended (or could not be made): tell, then maybe retry. */
 static void ended(xmppim_client *c) {
+  /* nobody will say that the contacts went offline: the tracker says it */
+  if (c->presence) (void)xmppim_presence_reset(c->presence);
   drop_connection(c);
   char reason[sizeof c->reason];
   memcpy(reason, c->reason, sizeof reason);
@@ -628,6 +650,8 @@ int xmppim_client_disconnect(xmppim_client *c) {
     return 0;
   }
 }
+
+int xmppim_client_will_retry(const xmppim_client *c) { return c && c->state == ST_WAIT; }
 
 int xmppim_client_is_connected(const xmppim_client *c) {
   return c && c->state == ST_SESSION && c->connected;

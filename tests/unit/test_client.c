@@ -53,6 +53,7 @@ typedef struct world {
   int refuse_sets;     /* roster sets get not-allowed instead of a result */
   char last_presence[512]; /* the last available presence received, serialized */
   int unsubscribed_seen, sets_seen;
+  int available, unavailable, unavailable_when_disconnected;
   int disconnecting; /* xmppim_client_disconnect() was called */
   dnsd dns;
   xmppim_loop_source *dns_src;
@@ -136,6 +137,14 @@ static int s_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
     assert_int_equal(xmppim_session_send(s, m), 0);
     xmppim_stanza_free(m);
     xmppim_stanza *p;
+    if (w->roster_with_item) {
+      /* the contact of the roster is online */
+      assert_int_equal(xmppim_stanza_new(&p, NULL, "presence", "jabber:client"), 0);
+      assert_int_equal(xmppim_stanza_set_attr(p, "from", "nurse@example.com/ward"), 0);
+      assert_int_equal(xmppim_stanza_set_attr(p, "to", w->client_jid), 0);
+      assert_int_equal(xmppim_session_send(s, p), 0);
+      xmppim_stanza_free(p);
+    }
     assert_int_equal(xmppim_stanza_new(&p, NULL, "presence", "jabber:client"), 0);
     assert_int_equal(xmppim_stanza_set_attr(p, "type", "subscribe"), 0);
     assert_int_equal(xmppim_stanza_set_attr(p, "from", "romeo@example.net"), 0);
@@ -266,6 +275,7 @@ static void c_disconnected(xmppim_client *c, const char *reason, void *ud) {
   (void)c;
   world *w = ud;
   w->disconnected++;
+  w->unavailable_when_disconnected = w->unavailable;
   snprintf(w->reason, sizeof w->reason, "%s", reason);
 }
 
@@ -283,6 +293,15 @@ static void c_subscription(xmppim_client *c, const char *from, void *ud) {
   w->subscription_requests++;
   snprintf(w->sub_from, sizeof w->sub_from, "%s", from);
   assert_int_equal(xmppim_client_approve(c, from), 0);
+}
+
+static void c_presence(xmppim_client *c, xmppim_presence_event ev, const char *contact,
+                       const xmppim_presence_resource *res, void *ud) {
+  (void)c, (void)res;
+  world *w = ud;
+  assert_string_equal(contact, "nurse@example.com");
+  if (ev == XMPPIM_PRESENCE_UNAVAILABLE) w->unavailable++;
+  else w->available++;
 }
 
 static void c_roster_changed(xmppim_client *c, void *ud) {
@@ -391,18 +410,22 @@ static void reconnect_after_server_close(void **state) {
   xmppim_client_callbacks cb = {.on_connected = c_connected,
                                 .on_disconnected = c_disconnected,
                                 .on_message = c_message,
+                                .on_presence = c_presence,
                                 .on_subscription_request = c_subscription};
   xmppim_client *c;
   assert_int_equal(xmppim_client_new(&c, w.loop, "juliet@example.com", "secret", &cb, &w, opt), 0);
   xmppim_client_options_free(opt);
   w.roster_with_item = 1;
   assert_int_equal(xmppim_client_connect(c), 0);
-  RUN_UNTIL(w.connected == 1 && w.subscribed_seen == 1);
+  RUN_UNTIL(w.connected == 1 && w.subscribed_seen == 1 && w.available == 1);
   assert_int_equal(xmppim_roster_count(xmppim_client_roster(c)), 1);
 
   assert_int_equal(xmppim_session_close(w.server), 0);
   RUN_UNTIL(w.disconnected == 1 && w.server_done);
   assert_string_equal(w.reason, "closed by the server");
+  /* the contact's resource was reported gone before the disconnection */
+  assert_int_equal(w.unavailable_when_disconnected, 1);
+  assert_true(xmppim_client_will_retry(c));
   assert_false(xmppim_client_is_connected(c));
   xmppim_tls_free(w.stls);
   xmppim_session_free(w.server);
@@ -439,8 +462,9 @@ static void reconnect_after_server_close(void **state) {
 static int dials;
 static uint64_t dial_at[8];
 static void r_disconnected(xmppim_client *c, const char *reason, void *ud) {
-  (void)c, (void)ud;
+  (void)ud;
   assert_true(strlen(reason) > 0);
+  assert_true(xmppim_client_will_retry(c));
   if (dials < 8) dial_at[dials] = xmppim_loop_now();
   dials++;
 }
@@ -456,6 +480,9 @@ static void reconnect_after_failure(void **state) {
   close(fd);
   xmppim_client_options *opt;
   assert_int_equal(xmppim_client_options_new(&opt), 0);
+  /* a CA file that is not there is refused at once, with GnuTLS's reason */
+  assert_int_equal(xmppim_client_options_set_ca_file(opt, "/nonexistent/ca.pem"), XMPPIM_ERR_TLS);
+  assert_true(strlen(xmppim_client_options_error_text(opt)) > 0);
   assert_int_equal(xmppim_client_options_set_insecure_skip_verify(opt, 1), 0);
   assert_int_equal(xmppim_client_options_set_address(opt, "127.0.0.1", port), 0);
   assert_int_equal(xmppim_client_options_set_reconnect(opt, 1), 0);
@@ -594,6 +621,7 @@ static void client_presence_password_deny_and_errors(void **state) {
   assert_int_equal(xmppim_client_connect(c), 0);
   RUN_UNTIL(w.disconnected == 1);
   assert_string_equal(w.reason, "no password");
+  assert_false(xmppim_client_will_retry(c));
   for (int i = 0; i < 5; i++) xmppim_loop_run_once(w.loop, 20);
   assert_int_equal(password_calls, 1);
   xmppim_client_free(c);
