@@ -71,7 +71,17 @@ struct xs_c2s {
   int work_pending; /* the ticker has flagged connections to see to now */
   int stopping;
   uint64_t stop_deadline;
+  char store_error_seen[512]; /* the store keeps its last error: log each new one once */
 };
+
+/* The store's failures inside the core's calls reach the client as
+ * internal-server-error; the operator reads why here. */
+static void note_store_error(xs_c2s *c) {
+  const char *e = xs_store_error(c->store);
+  if (!e[0] || strcmp(e, c->store_error_seen) == 0) return;
+  snprintf(c->store_error_seen, sizeof c->store_error_seen, "%s", e);
+  xs_log(XS_LOG_WARN, "store: %s", e);
+}
 
 /* ---- full JID -> connection ---- */
 
@@ -131,6 +141,7 @@ static void unbind(conn *k) {
   c->in_core++;
   int rv = xmppim_server_resource_unbound(c->srv, jid);
   c->in_core--;
+  note_store_error(c);
   if (rv != 0)
     xs_log(XS_LOG_WARN, "conn %lu: the core did not know %s: %s", k->id, xmppim_jid_to_string(jid),
            xmppim_strerror(rv));
@@ -238,9 +249,12 @@ static xmppim_sasl_condition lookup_scram(const char *authcid, xmppim_scram_hash
                                           xmppim_scram_credentials *creds, void *ud) {
   conn *k = ud;
   snprintf(k->user, sizeof k->user, "%s", authcid);
-  xmppim_sasl_condition cond = xs_store_scram_lookup(authcid, hash, creds, k->c2s->store);
+  xs_c2s *c = k->c2s;
+  xmppim_sasl_condition cond = xs_store_scram_lookup(authcid, hash, creds, c->store);
   if (cond == XMPPIM_SASL_COND_TEMPORARY_AUTH_FAILURE)
-    xs_log(XS_LOG_ERROR, "conn %lu: store: %s", k->id, xs_store_error(k->c2s->store));
+    xs_log(XS_LOG_ERROR, "conn %lu: store: %s", k->id, xs_store_error(c->store));
+  /* An unknown user is an authentication failure, logged as one. */
+  snprintf(c->store_error_seen, sizeof c->store_error_seen, "%s", xs_store_error(c->store));
   return cond;
 }
 
@@ -274,6 +288,7 @@ static void on_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
   c->in_core++;
   int rv = xmppim_server_resource_bound(c->srv, jid);
   c->in_core--;
+  note_store_error(c);
   if (rv != 0) {
     forget_bound(k);
     xs_log(rv == XMPPIM_ERR_NOT_FOUND ? XS_LOG_INFO : XS_LOG_ERROR, "conn %lu: %s cannot go online: %s%s%s",
@@ -358,6 +373,7 @@ static int on_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
   c->in_core++;
   int rv = xmppim_server_handle_stanza(c->srv, k->bound, st);
   c->in_core--;
+  note_store_error(c);
   if (rv == 1) return 0;
   if (rv == 0) return answer_own(k, st);
   if (rv == XMPPIM_ERR_NOMEM) return rv;
@@ -544,6 +560,7 @@ static void begin_shutdown(xs_c2s *c, int sig, uint64_t now) {
     c->in_core++;
     int rv = xmppim_server_close_user(c->srv, user, XMPPIM_STREAM_SYSTEM_SHUTDOWN);
     c->in_core--;
+    note_store_error(c);
     if (rv < 0) {
       xs_log(XS_LOG_WARN, "conn %lu: closing %s: %s", k->id, user, xmppim_strerror(rv));
       unbind(k);

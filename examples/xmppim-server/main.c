@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <xmppim.h>
 
@@ -247,6 +248,16 @@ static int run_server(const options *o, const char *domain, const char *data_dir
   if (xs_store_open(&store, db_path, domain, err, sizeof err) != 0) {
     xs_log(XS_LOG_ERROR, "cannot open the database %s: %s", db_path, err);
     return 1;
+  }
+  /* Each connection is a descriptor: lift the soft limit towards what the
+   * connection limit needs (a few more for the listener, database, pipe). */
+  struct rlimit nofile;
+  rlim_t want = (rlim_t)o->max_connections + 64;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < want) {
+    nofile.rlim_cur = nofile.rlim_max == RLIM_INFINITY || nofile.rlim_max > want ? want : nofile.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur < want)
+      xs_log(XS_LOG_WARN, "only %llu descriptors may be open: fewer than %lu connections will fit",
+             (unsigned long long)nofile.rlim_cur, o->max_connections);
   }
   int sig_fd = xs_signals_install();
   if (sig_fd < 0) {
