@@ -3,7 +3,8 @@
  * accounts log in with xmppim_client over STARTTLS (the server's
  * self-signed certificate as the only trusted one), check the stream
  * features, add each other (roster push, subscription both ways, presence),
- * exchange a message, then SIGTERM the server and check that the streams
+ * exchange a message; a third connection's resource is taken over by a
+ * fourth (the third ends with conflict); then SIGTERM the server and check that the streams
  * end with system-shutdown and that the contact still connected saw the
  * other go unavailable.
  *
@@ -29,6 +30,9 @@ typedef struct peer {
 
 static peer alice = {.jid = "alice@localhost", .password = "alice-pw", .contact = "bob@localhost"};
 static peer bob = {.jid = "bob@localhost", .password = "bob-pw", .contact = "alice@localhost"};
+/* Two connections asking for the same resource: the second takes it over. */
+static peer twin1 = {.jid = "alice@localhost/twin", .password = "alice-pw", .contact = "bob@localhost"};
+static peer twin2 = {.jid = "alice@localhost/twin", .password = "alice-pw", .contact = "bob@localhost"};
 static int shutdown_sent;
 
 static void on_connected(xmppim_client *c, void *ud) {
@@ -127,6 +131,9 @@ static int alice_pushed(void) { return alice.pushes > 0; }
 static int both_see_each_other(void) { return alice.contact_available && bob.contact_available; }
 static int bob_has_message(void) { return strcmp(bob.message, "hello bob") == 0; }
 static int both_disconnected(void) { return alice.disconnected && bob.disconnected; }
+static int twin1_connected(void) { return twin1.connected; }
+static int twin2_took_over(void) { return twin2.connected && twin1.disconnected; }
+static int twin2_gone(void) { return twin2.disconnected; }
 
 int main(int argc, char **argv) {
   if (argc != 4) {
@@ -147,6 +154,16 @@ int main(int argc, char **argv) {
   if (run_until(loop, both_see_each_other, "subscribed both ways, each sees the other available") != 0) goto out;
   if (xmppim_client_send_message(alice.client, "bob@localhost", "hello bob") != 0) goto out;
   if (run_until(loop, bob_has_message, "bob got alice's message") != 0) goto out;
+  if (start(&twin1, loop, argv[2], port) != 0) goto out;
+  if (run_until(loop, twin1_connected, "a connection bound alice@localhost/twin") != 0) goto out;
+  if (start(&twin2, loop, argv[2], port) != 0) goto out;
+  if (run_until(loop, twin2_took_over, "a second one took the resource over") != 0) goto out;
+  if (!strstr(twin1.reason, "conflict")) {
+    printf("FAIL: the first connection did not end with conflict\n");
+    goto out;
+  }
+  if (xmppim_client_disconnect(twin2.client) != 0 || run_until(loop, twin2_gone, "the second one logged out") != 0)
+    goto out;
   printf("sending SIGTERM to the server (%ld)\n", (long)server);
   shutdown_sent = 1;
   if (kill(server, SIGTERM) != 0) {
@@ -168,6 +185,8 @@ int main(int argc, char **argv) {
 out:
   xmppim_client_free(alice.client);
   xmppim_client_free(bob.client);
+  xmppim_client_free(twin1.client);
+  xmppim_client_free(twin2.client);
   xmppim_loop_free(loop);
   return rv;
 }
