@@ -58,6 +58,8 @@ class Client:
         self.xmpp.roster.auto_authorize = None
         self.xmpp.roster.auto_subscribe = False
         self.inbox = []
+        self._arrivals = {}
+        self._arrival_numbers = itertools.count()
         self.features = set()
         self._arrived = asyncio.Event()
         self._session = asyncio.get_running_loop().create_future()
@@ -76,6 +78,7 @@ class Client:
     def _record(self, stanza):
         if stanza.name == "iq" and stanza["type"] != "set":
             return  # roster results are read from the IQ's answer
+        self._arrivals[id(stanza)] = next(self._arrival_numbers)
         self.inbox.append(stanza)
         self._arrived.set()
 
@@ -207,6 +210,10 @@ class Client:
         await self.expect(lambda s: s.name == "message" and s["body"] == body,
                           "the marker message from %s" % sender.full)
 
+    def arrival(self, stanza):
+        """Order number of a recorded stanza (smaller arrived earlier)."""
+        return self._arrivals[id(stanza)]
+
     def forget(self):
         self.inbox.clear()
 
@@ -245,8 +252,49 @@ def presence_from(jid, kind="available", **fields):
     return match
 
 
-def message_with(body):
-    return lambda s: s.name == "message" and s["body"] == body
+def message_with(body, mtype=None):
+    return lambda s: s.name == "message" and s["body"] == body and \
+        (mtype is None or s["type"] == mtype)
+
+
+async def first_of(*waits, timeout=WAIT):
+    """waits: (client, predicate, what) triples; returns (index, stanza) of
+    the first one satisfied, within one shared time limit."""
+    tasks = [asyncio.ensure_future(client.expect(predicate, what, timeout))
+             for client, predicate, what in waits]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for index, task in enumerate(tasks):
+            if task in done and task.exception() is None:
+                return index, task.result()
+        raise ExpectationFailed("none of these arrived within %.0f s: %s"
+                                % (timeout, "; ".join(what for _, _, what in waits)))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def subscription_presence(kind, sender):
+    """Predicate: subscription presence of that type stamped with the
+    sender's bare JID (R3-b)."""
+    return lambda s: s.name == "presence" and s.xml.get("type") == kind and str(s["from"]) == sender
+
+
+async def befriend(one, other):
+    """Mutual subscription (Both) between two online clients, by the usual
+    handshake; what they received on the way is forgotten."""
+    for asker, granter in ((one, other), (other, one)):
+        asker.send_presence("subscribe", to=granter.bare)
+        await granter.expect(subscription_presence("subscribe", asker.bare),
+                             "%s's subscription request" % asker.bare)
+        granter.send_presence("subscribed", to=asker.bare)
+        await asker.expect(subscription_presence("subscribed", granter.bare),
+                           "%s's approval" % granter.bare)
+    await one.expect(one.push(other.bare, subscription="both"), "the push with 'both'")
+    await other.expect(other.push(one.bare, subscription="both"), "the push with 'both'")
+    one.forget()
+    other.forget()
 
 
 class Env:
@@ -286,8 +334,12 @@ class Env:
         for client in self.clients:
             client.xmpp.cancel_connection_attempt()
             client.xmpp.abort()
+            # slixmpp's outgoing-filter task outlives the connection.
+            filters = client.xmpp._run_out_filters
+            if filters is not None and not filters.done():
+                filters.cancel()
+                await asyncio.gather(filters, return_exceptions=True)
         self.clients.clear()
-        await asyncio.sleep(0)
 
 
 def quiet_slixmpp():
