@@ -71,6 +71,7 @@ class Client:
         self.xmpp.add_event_handler("session_start", self._on_session_start)
         self.xmpp.add_event_handler("failed_all_auth", self._on_failure("authentication failed"))
         self.xmpp.add_event_handler("ssl_invalid_chain", self._on_failure("certificate not trusted"))
+        self.xmpp.add_event_handler("stream_error", self._on_stream_error)
         self.xmpp.add_event_handler("disconnected", self._on_disconnected)
 
     # -- events
@@ -92,6 +93,11 @@ class Client:
             if not self._session.done():
                 self._session.set_exception(ExpectationFailed("%s: %s" % (self.full, why)))
         return handler
+
+    def _on_stream_error(self, error):
+        if not self._session.done():
+            self._session.set_exception(ExpectationFailed(
+                "%s: stream error %s during login" % (self.full, error["condition"])))
 
     def _on_disconnected(self, _event):
         self.closed.set()
@@ -343,4 +349,7 @@ class Env:
 
 
 def quiet_slixmpp():
+    """The tests report what matters; slixmpp's and asyncio's warnings about
+    connections the tests drop on purpose would only bury it."""
     logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)

@@ -117,10 +117,16 @@ class XmppimServer(Server):
 
     name = "xmppim-server"
     durable = True
+    # slixmpp 1.8 binds SCRAM-*-PLUS with tls-unique only, which TLS 1.3 does
+    # not define, and its fallback to plain SCRAM says "y" (it could bind),
+    # which a server offering -PLUS must refuse (RFC 5802 downgrade check).
+    # Under TLS 1.2 it logs in with -PLUS and tls-unique.
+    DEFAULT_OPTIONS = ("--tls-priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2")
 
-    def __init__(self, workdir, exe):
+    def __init__(self, workdir, exe, options=()):
         super().__init__(workdir)
         self.exe = exe
+        self.options = list(options) or list(self.DEFAULT_OPTIONS)
         self.data = os.path.join(workdir, "data")
         os.makedirs(self.data, exist_ok=True)
 
@@ -129,7 +135,7 @@ class XmppimServer(Server):
         try:
             self.process = await asyncio.create_subprocess_exec(
                 self.exe, "--domain", self.domain, "--listen", "127.0.0.1:0",
-                "--data", self.data, "--log-level", "debug",
+                "--data", self.data, "--log-level", "debug", *self.options,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         finally:
             log.close()
@@ -175,6 +181,7 @@ class XmppimServer(Server):
     async def adduser(self, user, password):
         process = await asyncio.create_subprocess_exec(
             self.exe, "adduser", "%s@%s" % (user, self.domain), "--data", self.data,
+            "--domain", self.domain,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         out, _ = await asyncio.wait_for(process.communicate((password + "\n").encode()), 10)
         if process.returncode != 0:

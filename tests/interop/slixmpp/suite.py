@@ -30,7 +30,7 @@ def make_server(args, workdir):
         return servers.ProsodyServer(workdir)
     if not args.exe or not os.access(args.exe, os.X_OK):
         raise servers.Skip("xmppim-server executable not given or not executable: %r" % args.exe)
-    return servers.XmppimServer(workdir, args.exe)
+    return servers.XmppimServer(workdir, args.exe, args.server_option or [])
 
 
 async def run_one(args, test):
@@ -79,6 +79,8 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", choices=["prosody", "xmppim-server"], required=True)
     parser.add_argument("--exe", help="the xmppim-server executable")
+    parser.add_argument("--server-option", action="append",
+                        help="an extra xmppim-server option (repeat for each word)")
     parser.add_argument("--only", action="append", help="run tests whose name contains this")
     parser.add_argument("modules", nargs="+")
     args = parser.parse_args()
