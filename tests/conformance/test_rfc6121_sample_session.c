@@ -1,0 +1,387 @@
+/*
+ * RFC 6121 section 7, the sample session, played end to end: one
+ * xmppim_server with the in-memory store, Juliet's client session (with its
+ * roster cache and an xmppim_chat) and the nurse's reached through real
+ * client and server sessions in memory (tests/common/hub.c), and her remote
+ * contacts played as their server would send their stanzas. Section 7 has
+ * no requirements of its own; each step checks the stanzas the RFC shows
+ * for it, exactly: what must arrive and what must not.
+ *
+ * Juliet's roster, left by an earlier session of hers:
+ *   romeo@example.net     Both, name Romeo, group Friends (online: orchard)
+ *   mercutio@example.org  From (he sees her)
+ *   benvolio@example.org  To (she sees him; offline)
+ *   tybalt@example.org    None + Pending Out (her request unanswered)
+ *   nurse@example.com     Both, local (online: chamber)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hub.h"
+
+#define JULIET "juliet@example.com"
+#define BALCONY JULIET "/balcony"
+#define NURSE "nurse@example.com"
+#define CHAMBER NURSE "/chamber"
+#define ROMEO "romeo@example.net"
+#define ORCHARD ROMEO "/orchard"
+#define MERCUTIO "mercutio@example.org"
+#define BENVOLIO "benvolio@example.org"
+#define TYBALT "tybalt@example.org"
+
+#define N(c, ...) hub_count((c), __VA_ARGS__, (char *)NULL)
+#define NS(c, ...) hub_count_server((c), __VA_ARGS__, (char *)NULL)
+#define R(h, ...) routed_count((h), __VA_ARGS__, (char *)NULL)
+
+static int lines(const hub_client *c) { return hub_count(c, (char *)NULL); }
+
+static int routed_count(const hub *h, ...) {
+  int n = 0;
+  for (size_t i = 0; i < h->nrouted; i++) {
+    va_list ap;
+    va_start(ap, h);
+    int all = 1;
+    for (const char *p = va_arg(ap, const char *); p; p = va_arg(ap, const char *))
+      if (!strstr(h->routed[i], p)) all = 0;
+    va_end(ap);
+    n += all;
+  }
+  return n;
+}
+
+static void routed_reset(hub *h) {
+  for (size_t i = 0; i < h->nrouted; i++) free(h->routed[i]);
+  h->nrouted = 0;
+}
+
+/* A stanza from a remote contact, as its server hands it over. */
+static void remotef(hub *h, const char *fmt, ...) {
+  char buf[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  assert_int_equal(hub_remote(h, buf), 1);
+}
+
+/* ---- Juliet's chat: the hub's client hands stanzas to its roster only, so
+ * what her session delivered is offered to the chat from her log, in order,
+ * as an application's on_stanza would offer it. ---- */
+
+typedef struct chat_seen {
+  int messages;
+  char body[256];
+  char from[128];
+  char thread[128];
+} chat_seen;
+
+static void on_chat_message(xmppim_chat *c, const xmppim_chat_message *msg, void *ud) {
+  (void)c;
+  chat_seen *seen = ud;
+  seen->messages++;
+  snprintf(seen->body, sizeof(seen->body), "%s", msg->body ? msg->body : "");
+  snprintf(seen->from, sizeof(seen->from), "%s", msg->from);
+  snprintf(seen->thread, sizeof(seen->thread), "%s", msg->thread ? msg->thread : "");
+}
+
+/* Offers every line of c's log from *offset on to the chat. */
+static void offer_log(xmppim_chat *chat, const hub_client *c, size_t *offset) {
+  while (*offset < c->log_len) {
+    const char *line = c->log + *offset;
+    size_t len = strcspn(line, "\n");
+    size_t name_end = strcspn(line, " />");
+    char buf[8192];
+    assert_true(len + 32 < sizeof(buf));
+    snprintf(buf, sizeof(buf), "%.*s xmlns='jabber:client'%.*s", (int)name_end, line, (int)(len - name_end),
+             line + name_end);
+    xmppim_stanza *st;
+    assert_int_equal(xmppim_stanza_parse(&st, buf, strlen(buf), NULL, NULL), 0);
+    assert_true(xmppim_chat_handle_stanza(chat, st) >= 0);
+    xmppim_stanza_free(st);
+    *offset += len + 1;
+  }
+}
+
+/* ---- the world before the session ---- */
+
+/* Juliet's earlier session leaves her roster as the file comment lists it;
+ * the nurse is online. Everything logged or routed so far is dropped. */
+static void world_before(hub *h, hub_client **nurse) {
+  hub_init(h, NULL);
+  hub_add_user(h, JULIET);
+  hub_add_user(h, NURSE);
+  hub_client *earlier = hub_connect(h, "juliet", "earlier", 1);
+  *nurse = hub_connect(h, "nurse", "chamber", 0);
+
+  const char *friends[] = {"Friends"};
+  assert_int_equal(xmppim_roster_set_item(earlier->roster, ROMEO, "Romeo", friends, 1), 0);
+  hub_pump(h);
+  hub_send(h, earlier, "<presence type='subscribe' to='" ROMEO "'/>");
+  remotef(h, "<presence type='subscribed' from='" ROMEO "' to='" JULIET "'/>");
+  remotef(h, "<presence type='subscribe' from='" ROMEO "' to='" JULIET "'/>");
+  hub_send(h, earlier, "<presence type='subscribed' to='" ROMEO "'/>");
+  remotef(h, "<presence type='subscribe' from='" MERCUTIO "' to='" JULIET "'/>");
+  hub_send(h, earlier, "<presence type='subscribed' to='" MERCUTIO "'/>");
+  hub_send(h, earlier, "<presence type='subscribe' to='" BENVOLIO "'/>");
+  remotef(h, "<presence type='subscribed' from='" BENVOLIO "' to='" JULIET "'/>");
+  hub_send(h, earlier, "<presence type='subscribe' to='" TYBALT "'/>");
+  hub_send(h, earlier, "<presence type='subscribe' to='" NURSE "'/>");
+  hub_send(h, *nurse, "<presence type='subscribed' to='" JULIET "'/>");
+  hub_send(h, *nurse, "<presence type='subscribe' to='" JULIET "'/>");
+  hub_send(h, earlier, "<presence type='subscribed' to='" NURSE "'/>");
+  hub_disconnect(h, earlier);
+
+  hub_send(h, *nurse, "<presence><show>away</show><status>at the gate</status></presence>");
+  hub_clear_log(*nurse);
+  routed_reset(h);
+}
+
+/* ---- the session ---- */
+
+/*
+ * Juliet logs in (bound to juliet@example.com/balcony) and asks
+ * for her roster: one result, every item in its state (ask='subscribe' on
+ * the unanswered request, name and group kept), nothing else sent.
+ */
+static hub_client *login_and_roster(hub *h) {
+  hub_client *j = hub_connect(h, "juliet", "balcony", 0);
+  assert_string_equal(j->jid, BALCONY);
+  assert_int_equal(xmppim_roster_request(j->roster), 0);
+  hub_pump(h);
+  assert_true(j->roster_done);
+  assert_int_equal(NS(j, "<iq ", "type='result'", "<query xmlns='jabber:iq:roster'"), 1);
+  assert_int_equal(NS(j, "jid='" ROMEO "'", "name='Romeo'", "subscription='both'", "<group>Friends</group>"), 1);
+  assert_int_equal(NS(j, "jid='" MERCUTIO "'", "subscription='from'"), 1);
+  assert_int_equal(NS(j, "jid='" BENVOLIO "'", "subscription='to'"), 1);
+  assert_int_equal(NS(j, "jid='" TYBALT "'", "subscription='none'", "ask='subscribe'"), 1);
+  assert_int_equal(NS(j, "jid='" NURSE "'", "subscription='both'"), 1);
+  assert_int_equal(NS(j, "to='" BALCONY "'"), 1);
+
+  assert_int_equal(xmppim_roster_count(j->roster), 5);
+  const xmppim_roster_item *romeo = xmppim_roster_find(j->roster, ROMEO);
+  assert_non_null(romeo);
+  assert_int_equal(xmppim_roster_item_state(romeo), XMPPIM_SUB_STATE_BOTH);
+  assert_string_equal(xmppim_roster_item_name(romeo), "Romeo");
+  assert_int_equal(xmppim_roster_item_group_count(romeo), 1);
+  assert_string_equal(xmppim_roster_item_group(romeo, 0), "Friends");
+  assert_int_equal(xmppim_roster_item_state(xmppim_roster_find(j->roster, MERCUTIO)), XMPPIM_SUB_STATE_FROM);
+  assert_int_equal(xmppim_roster_item_state(xmppim_roster_find(j->roster, BENVOLIO)), XMPPIM_SUB_STATE_TO);
+  assert_int_equal(xmppim_roster_item_state(xmppim_roster_find(j->roster, TYBALT)),
+                   XMPPIM_SUB_STATE_NONE_PENDING_OUT);
+  assert_int_equal(xmppim_roster_item_state(xmppim_roster_find(j->roster, NURSE)), XMPPIM_SUB_STATE_BOTH);
+  assert_int_equal(h->nrouted, 0);
+  return j;
+}
+
+/*
+ * Initial presence. It goes from her full JID to the contacts
+ * with a subscription from her (Romeo, Mercutio remote; the nurse local)
+ * and back to her; probes go from her bare JID to the contacts she is
+ * subscribed to (Romeo, Benvolio), none to Mercutio or Tybalt. The local
+ * nurse, online, is answered by the server itself: her presence reaches
+ * Juliet without a probe on the wire.
+ */
+static void initial_presence(hub *h, hub_client *j, hub_client *nurse) {
+  hub_clear_log(j);
+  hub_send(h, j, "<presence/>");
+
+  assert_int_equal(R(h, "<presence", "from='" BALCONY "'", "to='" ROMEO "'"), 1);
+  assert_int_equal(R(h, "<presence", "from='" BALCONY "'", "to='" MERCUTIO "'"), 1);
+  assert_int_equal(R(h, "type='probe'", "from='" JULIET "'", "to='" ROMEO "'"), 1);
+  assert_int_equal(R(h, "type='probe'", "from='" JULIET "'", "to='" BENVOLIO "'"), 1);
+  assert_int_equal(R(h, "type="), 2); /* the two probes; the broadcasts carry no type */
+  assert_int_equal(R(h, "/balcony"), 2);
+  assert_int_equal(h->nrouted, 4);
+  assert_int_equal(R(h, BENVOLIO, "from='" BALCONY "'"), 0);
+  assert_int_equal(R(h, TYBALT), 0);
+
+  assert_int_equal(N(nurse, "<presence", "from='" BALCONY "'"), 1);
+  assert_int_equal(lines(nurse), 1);
+  assert_int_equal(N(j, "<presence", "from='" BALCONY "'"), 1);
+  assert_int_equal(N(j, "<presence", "from='" CHAMBER "'", "<show>away</show>", "<status>at the gate</status>"), 1);
+  assert_int_equal(lines(j), 2);
+}
+
+/*
+ * The remote contacts' servers answer the probes: Romeo is online
+ * (his presence, from his full JID), Benvolio is not (an unavailable from
+ * his bare JID). Each reaches Juliet's available resource.
+ */
+static void probe_answers(hub *h, hub_client *j) {
+  hub_clear_log(j);
+  remotef(h, "<presence from='" ORCHARD "' to='" JULIET "'><priority>1</priority></presence>");
+  remotef(h, "<presence type='unavailable' from='" BENVOLIO "' to='" JULIET "'/>");
+  assert_int_equal(N(j, "<presence", "from='" ORCHARD "'", "<priority>1</priority>"), 1);
+  assert_int_equal(N(j, "<presence", "type='unavailable'", "from='" BENVOLIO "'"), 1);
+  assert_int_equal(lines(j), 2);
+}
+
+/*
+ * The chat. Juliet's first message goes to Romeo's bare JID (no
+ * resource guessed from presence), type chat, with a thread. Romeo answers
+ * from his full JID in that thread; her conversation locks to
+ * romeo@example.net/orchard, and her next message goes there, same thread.
+ * A presence from Romeo unlocks it again (RFC 6121 section 5.1).
+ */
+static void chat_exchange(hub *h, hub_client *j, xmppim_chat *chat, chat_seen *seen, size_t *offset) {
+  routed_reset(h);
+  hub_clear_log(j);
+  *offset = 0;
+  assert_int_equal(xmppim_chat_send(chat, ROMEO, "Art thou not Romeo, and a Montague?", "en"), 0);
+  hub_pump(h);
+  /* Copied: the chat's string lasts only until the chat changes. */
+  char thread[128];
+  assert_non_null(xmppim_chat_thread(chat, ROMEO));
+  snprintf(thread, sizeof(thread), "%s", xmppim_chat_thread(chat, ROMEO));
+  assert_true(thread[0] != '\0');
+  char thread_el[160];
+  snprintf(thread_el, sizeof(thread_el), "<thread>%s</thread>", thread);
+  assert_int_equal(h->nrouted, 1);
+  assert_int_equal(R(h, "<message", "from='" BALCONY "'", "to='" ROMEO "'", "type='chat'", "xml:lang='en'",
+                     "<body>Art thou not Romeo, and a Montague?</body>", thread_el),
+                   1);
+
+  remotef(h,
+          "<message from='" ORCHARD "' to='" BALCONY "' type='chat' xml:lang='en'>"
+          "<body>Neither, fair saint, if either thee dislike.</body><thread>%s</thread></message>",
+          thread);
+  assert_int_equal(N(j, "<message", "from='" ORCHARD "'", "to='" BALCONY "'", thread_el), 1);
+  offer_log(chat, j, offset);
+  assert_int_equal(seen->messages, 1);
+  assert_string_equal(seen->body, "Neither, fair saint, if either thee dislike.");
+  assert_string_equal(seen->from, ORCHARD);
+  assert_string_equal(seen->thread, thread);
+  assert_string_equal(xmppim_chat_locked_to(chat, ROMEO), ORCHARD);
+
+  routed_reset(h);
+  assert_int_equal(xmppim_chat_send(chat, ROMEO, "How cam'st thou hither, tell me, and wherefore?", "en"), 0);
+  hub_pump(h);
+  assert_int_equal(h->nrouted, 1);
+  assert_int_equal(R(h, "<message", "from='" BALCONY "'", "to='" ORCHARD "'", "type='chat'", thread_el,
+                     "<body>How cam'st thou hither, tell me, and wherefore?</body>"),
+                   1);
+  assert_string_equal(xmppim_chat_thread(chat, ROMEO), thread);
+}
+
+/*
+ * Presence updates, both ways. Juliet's update goes to the same
+ * contacts as her initial presence (no new probes); Romeo's update reaches
+ * her and unlocks the conversation, so the next message goes to his bare
+ * JID again.
+ */
+static void presence_updates(hub *h, hub_client *j, hub_client *nurse, xmppim_chat *chat, size_t *offset) {
+  routed_reset(h);
+  hub_clear_log(nurse);
+  hub_send(h, j, "<presence><show>away</show><status>I shall return!</status></presence>");
+  assert_int_equal(R(h, "from='" BALCONY "'", "to='" ROMEO "'", "<show>away</show>", "I shall return!"), 1);
+  assert_int_equal(R(h, "from='" BALCONY "'", "to='" MERCUTIO "'", "<show>away</show>"), 1);
+  assert_int_equal(h->nrouted, 2);
+  assert_int_equal(N(nurse, "from='" BALCONY "'", "<show>away</show>", "I shall return!"), 1);
+  assert_int_equal(lines(nurse), 1);
+
+  remotef(h, "<presence from='" ORCHARD "' to='" JULIET "'><show>xa</show></presence>");
+  assert_int_equal(N(j, "<presence", "from='" ORCHARD "'", "<show>xa</show>"), 1);
+  offer_log(chat, j, offset);
+  assert_null(xmppim_chat_locked_to(chat, ROMEO));
+
+  routed_reset(h);
+  assert_int_equal(xmppim_chat_send(chat, ROMEO, "Good night.", "en"), 0);
+  hub_pump(h);
+  assert_int_equal(R(h, "<message", "to='" ROMEO "'", "<body>Good night.</body>"), 1);
+  assert_int_equal(R(h, ORCHARD), 0);
+}
+
+/*
+ * Juliet goes unavailable: the unavailable presence goes to the
+ * contacts her presence went to (and back to her), then she closes the
+ * stream; both streams end, and closing adds no second unavailable.
+ */
+static void unavailable_and_close(hub *h, hub_client *j, hub_client *nurse) {
+  routed_reset(h);
+  hub_clear_log(nurse);
+  hub_clear_log(j);
+  hub_send(h, j, "<presence type='unavailable'><status>gone to bed</status></presence>");
+  assert_int_equal(R(h, "type='unavailable'", "from='" BALCONY "'", "to='" ROMEO "'", "gone to bed"), 1);
+  assert_int_equal(R(h, "type='unavailable'", "from='" BALCONY "'", "to='" MERCUTIO "'"), 1);
+  assert_int_equal(h->nrouted, 2);
+  assert_int_equal(N(nurse, "type='unavailable'", "from='" BALCONY "'", "gone to bed"), 1);
+  assert_int_equal(lines(nurse), 1);
+  assert_int_equal(N(j, "type='unavailable'", "from='" BALCONY "'"), 1);
+
+  assert_int_equal(xmppim_session_close(j->c), 0);
+  hub_pump(h);
+  assert_int_equal(xmppim_session_state_get(j->c), XMPPIM_STATE_CLOSED);
+  assert_int_equal(xmppim_session_state_get(j->s), XMPPIM_STATE_CLOSED);
+  hub_disconnect(h, j);
+  assert_int_equal(h->nrouted, 2);
+  assert_int_equal(lines(nurse), 1);
+}
+
+static void R7_sample_session_end_to_end(void **state) {
+  (void)state;
+  hub h;
+  hub_client *nurse;
+  world_before(&h, &nurse);
+  hub_client *j = login_and_roster(&h);
+  initial_presence(&h, j, nurse);
+  probe_answers(&h, j);
+
+  chat_seen seen;
+  memset(&seen, 0, sizeof(seen));
+  xmppim_chat_callbacks ccb = {0};
+  ccb.on_message = on_chat_message;
+  xmppim_chat *chat;
+  assert_int_equal(xmppim_chat_new(&chat, j->c, &ccb, &seen, NULL), 0);
+  size_t offset = 0;
+  chat_exchange(&h, j, chat, &seen, &offset);
+  presence_updates(&h, j, nurse, chat, &offset);
+  xmppim_chat_free(chat);
+
+  unavailable_and_close(&h, j, nurse);
+  routed_reset(&h);
+  hub_free(&h);
+}
+
+/*
+ * The same session ending without its unavailable presence (the client
+ * closes the stream first): the server does not rely on getting one
+ * (R4.5.2-a) and sends it on Juliet's behalf, from her full JID, to the
+ * contacts her presence went to.
+ */
+static void R7_stream_close_without_unavailable(void **state) {
+  (void)state;
+  hub h;
+  hub_client *nurse;
+  world_before(&h, &nurse);
+  hub_client *j = login_and_roster(&h);
+  initial_presence(&h, j, nurse);
+  routed_reset(&h);
+  hub_clear_log(nurse);
+
+  assert_int_equal(xmppim_session_close(j->c), 0);
+  hub_pump(&h);
+  assert_int_equal(xmppim_session_state_get(j->s), XMPPIM_STATE_CLOSED);
+  hub_disconnect(&h, j);
+  assert_int_equal(R(&h, "type='unavailable'", "from='" BALCONY "'", "to='" ROMEO "'"), 1);
+  assert_int_equal(R(&h, "type='unavailable'", "from='" BALCONY "'", "to='" MERCUTIO "'"), 1);
+  assert_int_equal(h.nrouted, 2);
+  assert_int_equal(N(nurse, "type='unavailable'", "from='" BALCONY "'"), 1);
+  assert_int_equal(lines(nurse), 1);
+  routed_reset(&h);
+  hub_free(&h);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(R7_sample_session_end_to_end),
+      cmocka_unit_test(R7_stream_close_without_unavailable),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
