@@ -33,6 +33,9 @@ async def test_broadcast_and_presence_on_login(env):
                              "%s: alice's update with show, status and priority" % rule)
     await bob.expect(presence_from(laptop.full, status="laptop on"),
                      "R4.2.2-a: the new resource's initial presence")
+    laptop.send_presence("unavailable", status="battery flat")
+    await bob.expect(presence_from(laptop.full, "unavailable", status="battery flat"),
+                     "R4.5.2-b/d: the unavailable presence, as sent")
 
 
 async def test_directed_presence_to_non_subscriber(env):

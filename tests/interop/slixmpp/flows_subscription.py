@@ -3,6 +3,7 @@ None between two online users, a denied request, and a request made while
 the contact is offline. Each step checks both rosters (pushes and a get)."""
 
 from harness import ExpectationFailed, presence_from, roster_items, subscription_presence
+from servers import Skip
 
 
 async def check_roster(client, jid, subscription, ask, why):
@@ -157,3 +158,32 @@ async def test_subscription_request_while_offline(env):
     await erin.marker_from(dave)
     erin.refuse(subscription_presence("subscribe", dave.bare),
                 "R3.1.3-m: a second copy of the stored request")
+
+
+async def test_pre_approval(env):
+    """R3.4.2-e/f, R2.1.2.1-b: subscribed to a contact not in the roster
+    creates an item with approved='true' and is not routed; R3.4.2-g/h: the contact's later
+    request is answered by the server (subscribed) and not shown to the
+    user; the user's item becomes From, the contact's To."""
+    alice = await env.client("alice")
+    if "preapproval" not in alice.features:
+        raise Skip("the server does not advertise subscription pre-approval (R3.4-b)")
+    carol = await env.client("carol")
+    alice.send_presence("subscribed", to=carol.bare)
+    push = await alice.expect(alice.push(carol.bare, subscription="none"),
+                              "R3.4.2-e: the push of the pre-approved item")
+    if roster_items(push)[carol.bare]["approved"] not in (True, "true") and not env.deviates(
+            "prosody", "R2.1.2.1-b: Prosody 0.12 pushes a pre-approved item without approved"):
+        raise ExpectationFailed("R3.4.2-e: the item should carry approved='true': %s" % push)
+    await carol.marker_from(alice)
+    carol.refuse(subscription_presence("subscribed", alice.bare),
+                 "R3.4.2-f: a pre-approval routed to the contact")
+
+    carol.send_presence("subscribe", to=alice.bare)
+    await carol.expect(subscription_presence("subscribed", alice.bare),
+                       "R3.4.2-h: the server's automatic approval")
+    await carol.expect(carol.push(alice.bare, subscription="to"), "the push with 'to'")
+    await alice.expect(alice.push(carol.bare, subscription="from"), "the push with 'from'")
+    await alice.marker_from(carol)
+    alice.refuse(subscription_presence("subscribe", carol.bare),
+                 "R3.4.2-g: a request from a pre-approved contact")

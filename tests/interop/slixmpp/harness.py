@@ -61,6 +61,7 @@ class Client:
         self._arrivals = {}
         self._arrival_numbers = itertools.count()
         self.features = set()
+        self.stream_errors = []
         self._arrived = asyncio.Event()
         self._session = asyncio.get_running_loop().create_future()
         self.closed = asyncio.Event()
@@ -95,6 +96,7 @@ class Client:
         return handler
 
     def _on_stream_error(self, error):
+        self.stream_errors.append(error["condition"])
         if not self._session.done():
             self._session.set_exception(ExpectationFailed(
                 "%s: stream error %s during login" % (self.full, error["condition"])))

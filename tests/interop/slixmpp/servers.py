@@ -51,6 +51,8 @@ class Server:
     """Common part: a process, a log file, a port, a CA file for clients."""
 
     name = "server"
+    # Whether SIGTERM must end the process with status 0.
+    exit_status_checked = False
     # Whether the server is expected to keep every acknowledged roster change
     # across a SIGKILL (only xmppim-server is tested for that).
     durable = False
@@ -62,6 +64,7 @@ class Server:
         self.port = None
         self.ca = None
         self.process = None
+        self.exit_status = None
         self.log_path = os.path.join(workdir, "server.log")
 
     def log_tail(self, lines=40):
@@ -75,7 +78,7 @@ class Server:
     async def stop(self):
         """SIGTERM, then SIGKILL if the process is still there after 5 s."""
         if self.process is None:
-            return None
+            return self.exit_status
         process, self.process = self.process, None
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
@@ -85,7 +88,8 @@ class Server:
                 process.kill()
                 await asyncio.wait_for(process.wait(), 5)
                 raise AssertionError("%s did not stop within 5 s of SIGTERM" % self.name)
-        return process.returncode
+        self.exit_status = process.returncode
+        return self.exit_status
 
     async def kill9(self):
         if self.process is None:
@@ -117,6 +121,7 @@ class XmppimServer(Server):
 
     name = "xmppim-server"
     durable = True
+    exit_status_checked = True
     # slixmpp 1.8 binds SCRAM-*-PLUS with tls-unique only, which TLS 1.3 does
     # not define, and its fallback to plain SCRAM says "y" (it could bind),
     # which a server offering -PLUS must refuse (RFC 5802 downgrade check).
@@ -232,10 +237,6 @@ class ProsodyServer(Server):
         finally:
             stdout.close()
         await self._wait_port(10)
-
-    async def stop(self):
-        # runuser forwards SIGTERM to Prosody.
-        return await super().stop()
 
     async def adduser(self, user, password):
         process = await asyncio.create_subprocess_exec(

@@ -42,6 +42,12 @@ async def run_one(args, test):
         await server.start()
         env = harness.Env(server)
         await asyncio.wait_for(test(env), TEST_LIMIT)
+        await env.close_clients()
+        # For xmppim-server SIGTERM is a clean shutdown, exit status 0 (a
+        # sanitizer report at exit shows up here too).
+        status = await server.stop()
+        if server.exit_status_checked and status != 0:
+            raise AssertionError("%s exited with status %s after SIGTERM" % (server.name, status))
         return "ok", env.notes
     except servers.Skip as why:
         return "skip", [str(why)]
