@@ -332,7 +332,8 @@ int main(int argc, char **argv) {
   const char *domain_text = o.domain ? o.domain : DEFAULT_DOMAIN;
   int rv = prepare_domain(domain_text, domain, sizeof domain);
   if (rv != 0) {
-    fprintf(stderr, "xmppim-server: '%s' is not a domain: %s\n", domain_text, xmppim_strerror(rv));
+    fprintf(stderr, "xmppim-server: '%s' is not a domain: %s\n", domain_text,
+            rv == XMPPIM_ERR_INVALID_ARGUMENT ? "it has a user or resource part" : xmppim_strerror(rv));
     return 2;
   }
   const char *data_dir = o.data ? o.data : DEFAULT_DATA_DIR;
