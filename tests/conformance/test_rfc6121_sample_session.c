@@ -13,6 +13,11 @@
  *   benvolio@example.org  To (she sees him; offline)
  *   tybalt@example.org    None + Pending Out (her request unanswered)
  *   nurse@example.com     Both, local (online: chamber)
+ *
+ * After the session, three RFC 6120 rules the library implements and no
+ * test of their own checked (the RFC 6120 tests belong to others), found
+ * while the conformance matrix was completed: C4.9.1.2-a with C4.9.1.3-a,
+ * C4.7.1-a, and C10.3-a's hand-back of an IQ without 'to'.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +30,7 @@
 #include <cmocka.h>
 
 #include "hub.h"
+#include "pair.h"
 
 #define JULIET "juliet@example.com"
 #define BALCONY JULIET "/balcony"
@@ -378,10 +384,192 @@ static void R7_stream_close_without_unavailable(void **state) {
   hub_free(&h);
 }
 
+/* ---- RFC 6120 rules found without a test while the matrix was completed ---- */
+
+#define STREAMS_NS "http://etherx.jabber.org/streams"
+#define CLIENT_HEADER(ATTRS)                                                                        \
+  "<?xml version='1.0'?><stream:stream" ATTRS " version='1.0' xmlns='jabber:client' xmlns:stream='" \
+  STREAMS_NS "'>"
+
+/* What the server session writes to a client whose header is refused. */
+static void assert_header_error_close(const char *header, const char *condition) {
+  pair p = {0};
+  pair_init(&p, PAIR_USER "@" PAIR_DOMAIN, PAIR_PASSWORD, NULL, NULL);
+  (void)pair_take_output(&p.server);
+  pair_feed_raw(&p.server, header);
+  const char *out = pair_take_output(&p.server);
+  char cond[128];
+  snprintf(cond, sizeof(cond), "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", condition);
+  const char *open = strstr(out, "<stream:stream");
+  const char *error = strstr(out, cond);
+  const char *close = strstr(out, "</stream:stream>");
+  if (!open || !error || !close) fail_msg("header, %s and close tag expected in: %s", condition, out);
+  assert_true(open < error && error < close);
+  assert_string_equal(close, "</stream:stream>"); /* nothing after it */
+  char head[512];
+  snprintf(head, sizeof(head), "%.*s", (int)(strchr(open, '>') - open), open);
+  assert_non_null(strstr(head, "xmlns:stream='" STREAMS_NS "'"));
+  assert_non_null(strstr(head, "from='" PAIR_DOMAIN "'"));
+  assert_null(strstr(out, "<stream:features"));
+  assert_false(xmppim_session_want_read(p.server.s));
+  pair_free(&p);
+}
+
+/*
+ * C4.9.1.2-a: an initial header that is itself the error still gets a
+ * response header, then the error, then the close tag, in one write (one
+ * output buffer). C4.9.1.3-a: with 'to' missing or naming a domain the
+ * server does not serve, the header's 'from' is the server's own domain.
+ */
+static void C4_9_1_2_a_C4_9_1_3_a_error_on_the_initial_header(void **state) {
+  (void)state;
+  assert_header_error_close(CLIENT_HEADER(" to='elsewhere.example'"), "host-unknown");
+  assert_header_error_close(CLIENT_HEADER(""), "host-unknown");
+  assert_header_error_close("<?xml version='1.0'?><stream:stream to='" PAIR_DOMAIN
+                            "' version='1.0' xmlns='jabber:server' xmlns:stream='" STREAMS_NS "'>",
+                            "invalid-namespace");
+}
+
+/* The value of attribute `name` in the first `<stream:stream` tag at or after `from`, or "". */
+static const char *header_attr(const char *from, const char *name, char *buf, size_t cap) {
+  buf[0] = '\0';
+  const char *tag = strstr(from, "<stream:stream");
+  if (!tag) return buf;
+  size_t tag_len = strcspn(tag, ">");
+  char pattern[64];
+  snprintf(pattern, sizeof(pattern), " %s='", name);
+  const char *a = strstr(tag, pattern);
+  if (!a || (size_t)(a - tag) > tag_len) return buf;
+  a += strlen(pattern);
+  snprintf(buf, cap, "%.*s", (int)strcspn(a, "'"), a);
+  return buf;
+}
+
+/*
+ * C4.7.1-a: the client names its account ('from', the bare JID) in the
+ * initial header only once TLS protects the stream: not in the first
+ * header, in every one after STARTTLS.
+ */
+static void C4_7_1_a_client_from_once_tls_protects(void **state) {
+  (void)state;
+  pair p = {.tls_shim = 1};
+  xmppim_options *copt;
+  assert_int_equal(xmppim_options_new(&copt), 0);
+  assert_int_equal(xmppim_options_set_require_tls(copt, 1), 0);
+  pair_init(&p, PAIR_USER "@" PAIR_DOMAIN "/balcony", PAIR_PASSWORD, copt, NULL);
+  xmppim_options_free(copt);
+  pair_pump(&p);
+  assert_true(p.client.ready);
+  assert_true(xmppim_session_is_secure(p.client.s));
+  int headers = 0;
+  char from[128];
+  for (const char *h = strstr(p.client.transcript, "<stream:stream"); h; h = strstr(h + 1, "<stream:stream")) {
+    header_attr(h, "from", from, sizeof(from));
+    assert_string_equal(from, headers == 0 ? "" : PAIR_USER "@" PAIR_DOMAIN);
+    headers++;
+  }
+  assert_int_equal(headers, 3); /* before TLS, after TLS, after SASL */
+  pair_free(&p);
+
+  /* Without TLS it never says who it is. */
+  p = (pair){0};
+  xmppim_options *plain;
+  assert_int_equal(xmppim_options_new(&plain), 0);
+  assert_int_equal(xmppim_options_set_require_tls(plain, 0), 0);
+  assert_int_equal(xmppim_options_set_allow_plain_without_tls(plain, 1), 0);
+  pair_init(&p, PAIR_USER "@" PAIR_DOMAIN, PAIR_PASSWORD, plain, plain);
+  xmppim_options_free(plain);
+  pair_pump(&p);
+  assert_true(p.client.ready);
+  headers = 0;
+  for (const char *h = strstr(p.client.transcript, "<stream:stream"); h; h = strstr(h + 1, "<stream:stream")) {
+    assert_string_equal(header_attr(h, "from", from, sizeof(from)), "");
+    headers++;
+  }
+  assert_int_equal(headers, 2);
+  pair_free(&p);
+}
+
+typedef struct iq_answer {
+  int count;
+  char xml[2048];
+} iq_answer;
+
+static void on_iq_answer(xmppim_session *s, xmppim_stanza *result, void *ud) {
+  (void)s;
+  iq_answer *a = ud;
+  a->count++;
+  if (!result || xmppim_stanza_serialize(result, "jabber:client", a->xml, sizeof(a->xml), NULL) != 0)
+    snprintf(a->xml, sizeof(a->xml), "(none)");
+}
+
+/*
+ * C10.3-a, the IQ part: an IQ get or set without 'to' is handled as if
+ * sent to the user's bare JID; the core answers the roster itself and
+ * hands any other namespace back to the host (xmppim_server_handle_stanza()
+ * returns 0: nothing delivered, routed or answered by the core), whose
+ * session answers an unhandled get with service-unavailable.
+ */
+static void C10_3_a_iq_without_to(void **state) {
+  (void)state;
+  hub h;
+  hub_init(&h, NULL);
+  hub_add_user(&h, JULIET);
+  hub_client *j = hub_connect(&h, "juliet", "balcony", 0);
+  xmppim_jid *sender;
+  assert_int_equal(xmppim_jid_new(&sender, BALCONY, strlen(BALCONY), NULL), 0);
+  const char *iqs[][2] = {
+      {"<iq xmlns='jabber:client' type='get' id='p1' from='" BALCONY "'><ping xmlns='urn:xmpp:ping'/></iq>", "0"},
+      {"<iq xmlns='jabber:client' type='set' id='v1' from='" BALCONY
+       "'><vCard xmlns='vcard-temp'/></iq>",
+       "0"},
+      {"<iq xmlns='jabber:client' type='get' id='r1' from='" BALCONY
+       "'><query xmlns='jabber:iq:roster'/></iq>",
+       "1"},
+  };
+  for (size_t i = 0; i < sizeof(iqs) / sizeof(iqs[0]); i++) {
+    hub_clear_log(j);
+    xmppim_stanza *st;
+    assert_int_equal(xmppim_stanza_parse(&st, iqs[i][0], strlen(iqs[i][0]), NULL, NULL), 0);
+    int rv = xmppim_server_handle_stanza(h.srv, sender, st);
+    xmppim_stanza_free(st);
+    hub_pump(&h);
+    assert_int_equal(rv, iqs[i][1][0] - '0');
+    if (rv == 0) {
+      assert_int_equal(j->slog_len, 0);
+    } else {
+      assert_int_equal(NS(j, "<iq ", "type='result'", "id='r1'", "jabber:iq:roster"), 1);
+      assert_int_equal(NS(j, "<iq "), 1);
+    }
+    assert_int_equal(h.nrouted, 0);
+  }
+  xmppim_jid_free(sender);
+
+  /* Through the sessions: the host returns it unhandled, the server
+   * session answers service-unavailable, once. */
+  hub_clear_log(j);
+  const char *ping = "<iq xmlns='jabber:client' type='get'><ping xmlns='urn:xmpp:ping'/></iq>";
+  xmppim_stanza *st;
+  assert_int_equal(xmppim_stanza_parse(&st, ping, strlen(ping), NULL, NULL), 0);
+  iq_answer answer = {0};
+  assert_int_equal(xmppim_session_send_iq(j->c, st, on_iq_answer, &answer), 0);
+  xmppim_stanza_free(st);
+  hub_pump(&h);
+  assert_int_equal(answer.count, 1);
+  assert_non_null(strstr(answer.xml, "type='error'"));
+  assert_non_null(strstr(answer.xml, "<service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"));
+  assert_int_equal(j->slog_len, 0); /* not from the core */
+  assert_int_equal(lines(j), 0);
+  hub_free(&h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(R7_sample_session_end_to_end),
       cmocka_unit_test(R7_stream_close_without_unavailable),
+      cmocka_unit_test(C4_9_1_2_a_C4_9_1_3_a_error_on_the_initial_header),
+      cmocka_unit_test(C4_7_1_a_client_from_once_tls_protects),
+      cmocka_unit_test(C10_3_a_iq_without_to),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
