@@ -45,7 +45,7 @@ async def run_one(args, test):
         await env.close_clients()
         # For xmppim-server SIGTERM is a clean shutdown, exit status 0 (a
         # sanitizer report at exit shows up here too).
-        status = await server.stop()
+        status = await server.dispose()
         if server.exit_status_checked and status != 0:
             raise AssertionError("%s exited with status %s after SIGTERM" % (server.name, status))
         return "ok", env.notes
@@ -63,7 +63,7 @@ async def run_one(args, test):
             await env.close_clients()
         if server is not None:
             try:
-                await server.stop()
+                await server.dispose()
             except AssertionError as error:
                 print("warning: %s" % error)
         servers.remove_workdir(workdir)
