@@ -563,6 +563,41 @@ static void C10_3_a_iq_without_to(void **state) {
   hub_free(&h);
 }
 
+/*
+ * R1.4-a, RE-a: the server offers the RFC 3921 session for old clients,
+ * marked optional, and answers the request with an empty result, without
+ * handing it to the host. RE-b: a client that sees it optional does not
+ * send it.
+ */
+static void R1_4_a_RE_a_b_session_request_is_a_no_op(void **state) {
+  (void)state;
+  pair p = {0};
+  xmppim_options *plain;
+  assert_int_equal(xmppim_options_new(&plain), 0);
+  assert_int_equal(xmppim_options_set_require_tls(plain, 0), 0);
+  assert_int_equal(xmppim_options_set_allow_plain_without_tls(plain, 1), 0);
+  pair_init(&p, PAIR_USER "@" PAIR_DOMAIN, PAIR_PASSWORD, plain, plain);
+  xmppim_options_free(plain);
+  pair_pump(&p);
+  assert_true(p.client.ready);
+  assert_non_null(strstr(p.server.transcript, "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>"));
+  assert_null(strstr(p.client.transcript, "xmpp-session"));
+
+  const char *request = "<iq xmlns='jabber:client' type='set'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>";
+  xmppim_stanza *st;
+  assert_int_equal(xmppim_stanza_parse(&st, request, strlen(request), NULL, NULL), 0);
+  iq_answer answer = {0};
+  int host_stanzas = p.server.stanzas;
+  assert_int_equal(xmppim_session_send_iq(p.client.s, st, on_iq_answer, &answer), 0);
+  xmppim_stanza_free(st);
+  pair_pump(&p);
+  assert_int_equal(answer.count, 1);
+  assert_non_null(strstr(answer.xml, "type='result'"));
+  assert_null(strstr(answer.xml, "</iq>")); /* an empty element: no child */
+  assert_int_equal(p.server.stanzas, host_stanzas);
+  pair_free(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(R7_sample_session_end_to_end),
@@ -570,6 +605,7 @@ int main(void) {
       cmocka_unit_test(C4_9_1_2_a_C4_9_1_3_a_error_on_the_initial_header),
       cmocka_unit_test(C4_7_1_a_client_from_once_tls_protects),
       cmocka_unit_test(C10_3_a_iq_without_to),
+      cmocka_unit_test(R1_4_a_RE_a_b_session_request_is_a_no_op),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
