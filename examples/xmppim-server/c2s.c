@@ -184,8 +184,14 @@ static void flush_last_words(conn *k) {
     size_t len = xmppim_tls_output(k->tls, &data);
     if (len == 0) return;
     ssize_t w = send(k->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (w <= 0) return;
+    if (w <= 0) break;
     xmppim_tls_consumed(k->tls, (size_t)w);
+  }
+  /* Closing a socket with unread input sends a reset, which can destroy
+   * the error on its way: say we are done, and read what is there. */
+  shutdown(k->fd, SHUT_WR);
+  char sink[4096];
+  for (int i = 0; i < 16 && recv(k->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++) {
   }
 }
 
