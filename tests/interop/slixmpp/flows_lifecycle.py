@@ -31,3 +31,34 @@ async def test_sigterm_closes_every_stream(env):
     if not told:
         raise ExpectationFailed("R4.5.2-b: neither user saw the other go unavailable")
     env.notes.append("unavailable presence seen by: %s" % ", ".join(told))
+
+
+async def test_same_resource_twice(env):
+    """C7.7.2.2-a: binding a resource that is online either gives the new
+    session another resource, or ends the old session with a conflict
+    stream error; in that case (R4.5.2-b/f) the old resource goes
+    unavailable for subscribers before the new one comes online."""
+    first = await env.client("alice", "desk")
+    bob = await env.client("bob")
+    await befriend(first, bob)
+    second = await env.client("alice", "desk", status="the new desk")
+    bound = second.xmpp.boundjid.resource
+    if bound != "desk":
+        env.notes.append("the second session was given the resource %r" % bound)
+        if first.closed.is_set():
+            raise ExpectationFailed("C7.7.2.2-a: the first session ended although the second "
+                                    "got another resource")
+        return
+    try:
+        await asyncio.wait_for(first.closed.wait(), WAIT)
+    except asyncio.TimeoutError:
+        raise ExpectationFailed("C7.7.2.2-a: two sessions hold alice/desk") from None
+    if first.stream_errors != ["conflict"]:
+        raise ExpectationFailed("C7.7.2.2-a: the old session ended with %s, expected conflict"
+                                % first.stream_errors)
+    gone = await bob.expect(presence_from(first.full, "unavailable"),
+                            "R4.5.2-f: the old session's unavailable presence")
+    back = await bob.expect(presence_from(second.full, status="the new desk"),
+                            "the new session's presence")
+    if bob.arrival(back) < bob.arrival(gone):
+        raise ExpectationFailed("the old session's unavailable came after the new presence")

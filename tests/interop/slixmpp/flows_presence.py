@@ -71,3 +71,17 @@ async def test_unavailable_when_connection_drops(env):
                      "R4.5.2-f: unavailable after the dropped connection")
     await carol.expect(presence_from(alice.full, "unavailable"),
                        "R4.6.3-f: unavailable after the dropped connection")
+
+
+async def test_login_receives_every_resource(env):
+    """R4.3.2-j: a user logging in receives the last presence of each
+    available resource of a contact, from that resource's full JID."""
+    alice = await env.client("alice", "desk")
+    bob = await env.client("bob", "phone", status="on the phone")
+    await befriend(alice, bob)
+    tablet = await env.client("bob", "tablet", show="away", status="on the tablet")
+    await alice.logout()
+    alice = await env.client("alice", "laptop")
+    await alice.expect(presence_from(bob.full, status="on the phone"), "the phone's presence")
+    await alice.expect(presence_from(tablet.full, show="away", status="on the tablet"),
+                       "the tablet's presence")
