@@ -85,3 +85,14 @@ async def test_login_receives_every_resource(env):
     await alice.expect(presence_from(bob.full, status="on the phone"), "the phone's presence")
     await alice.expect(presence_from(tablet.full, show="away", status="on the tablet"),
                        "the tablet's presence")
+
+
+async def test_unavailable_when_stream_closed_without_presence(env):
+    """R4.5.2-a/b: a client closing its stream without sending unavailable
+    presence first still goes unavailable for its subscribers."""
+    alice = await env.client("alice")
+    bob = await env.client("bob")
+    await befriend(alice, bob)
+    await alice.disconnect()
+    await bob.expect(presence_from(alice.full, "unavailable"),
+                     "R4.5.2-b: unavailable after the stream close")
