@@ -51,14 +51,16 @@ static int read_hidden(const char *prompt, char *buf, size_t cap) {
   quiet = old;
   quiet.c_lflag &= ~(tcflag_t)ECHO;
   quiet.c_lflag |= ECHONL;
-  fputs(prompt, stderr);
-  fflush(stderr);
+  /* Echo off before the prompt: what is typed after seeing it must be
+   * neither echoed nor discarded (TCSAFLUSH drops what was typed before). */
   if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
-    fprintf(stderr, "\nxmppim-server: cannot turn off echo: %s\n", strerror(errno));
+    fprintf(stderr, "xmppim-server: cannot turn off echo: %s\n", strerror(errno));
     return -1;
   }
+  fputs(prompt, stderr);
+  fflush(stderr);
   int rv = read_line(stdin, buf, cap, "password");
-  tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+  tcsetattr(STDIN_FILENO, TCSANOW, &old);
   return rv;
 }
 

@@ -72,6 +72,44 @@ run 0 "password changed" "changed-pw" passwd alice@localhost --data "$data"
 run 0 "password changed" "alice-pw" passwd alice@localhost --data "$data"
 run 0 "added carol@localhost" "carol-pw" adduser carol@localhost --data "$data"
 run 0 "deleted carol@localhost" "" deluser carol@localhost --data "$data"
+if command -v python3 >/dev/null; then
+  # On a terminal the password is asked twice, without echo.
+  python3 - "$server_exe" "$data" <<'EOF' || fail "password prompt on a terminal"
+import os, pty, select, sys, time
+exe, data = sys.argv[1], sys.argv[2]
+def run(args, answers):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(exe, [exe] + args)
+    out, asked, start = b"", 0, time.time()
+    while time.time() - start < 10:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if asked < len(answers) and out.count(b": ") > asked:
+                os.write(fd, answers[asked] + b"\n")
+                asked += 1
+    for _ in range(50):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), out
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    return "hung", out
+status, out = run(["adduser", "tty@localhost", "--data", data], [b"typed-pw", b"typed-pw"])
+assert status == 0 and b"Again" in out and b"added tty@localhost" in out and b"typed-pw" not in out, out
+status, out = run(["passwd", "tty@localhost", "--data", data], [b"one", b"two"])
+assert status == 1 and b"differ" in out, out
+print("ok: the password is typed twice on a terminal, not echoed; a mismatch changes nothing")
+EOF
+  run 0 "deleted tty@localhost" "" deluser tty@localhost --data "$data"
+fi
 run 0 "added dave@example.org" "dave-pw" adduser dave@example.org --domain example.org --data "$tmp/other"
 
 "$server_exe" --listen 127.0.0.1:0 --data "$data" --login-timeout 2 2>"$log" &
