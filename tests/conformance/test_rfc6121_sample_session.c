@@ -14,10 +14,10 @@
  *   tybalt@example.org    None + Pending Out (her request unanswered)
  *   nurse@example.com     Both, local (online: chamber)
  *
- * After the session, three RFC 6120 rules the library implements and no
- * test of their own checked (the RFC 6120 tests belong to others), found
- * while the conformance matrix was completed: C4.9.1.2-a with C4.9.1.3-a,
- * C4.7.1-a, and C10.3-a's hand-back of an IQ without 'to'.
+ * After the session, rules the library implements that no test checked,
+ * found while the conformance matrix (doc/conformance.md) was completed:
+ * C4.9.1.2-a with C4.9.1.3-a, C4.7.1-a, C10.3-a's hand-back of an IQ
+ * without 'to', and the RFC 3921 session request (R1.4-a, RE-a, RE-b).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -224,7 +224,8 @@ static void probe_answers(hub *h, hub_client *j) {
   hub_clear_log(j);
   remotef(h, "<presence from='" ORCHARD "' to='" JULIET "'><priority>1</priority></presence>");
   remotef(h, "<presence type='unavailable' from='" BENVOLIO "' to='" JULIET "'/>");
-  assert_int_equal(N(j, "<presence", "from='" ORCHARD "'", "<priority>1</priority>"), 1);
+  /* 'to' as addressed: the bare JID (C8.1.1.1-b). */
+  assert_int_equal(N(j, "<presence", "from='" ORCHARD "'", "to='" JULIET "'", "<priority>1</priority>"), 1);
   assert_int_equal(N(j, "<presence", "type='unavailable'", "from='" BENVOLIO "'"), 1);
   assert_int_equal(lines(j), 2);
 }
