@@ -66,6 +66,8 @@ struct xs_c2s {
   conn *map[MAP_BUCKETS];
   unsigned long next_id;
   uint64_t accept_paused_until;
+  unsigned long refused;       /* connections refused at the limit, not logged yet */
+  uint64_t refused_logged_at;
   uint64_t next_tick;
   int in_core;      /* inside a call into the server core */
   int work_pending; /* the ticker has flagged connections to see to now */
@@ -500,7 +502,13 @@ static void listener_dispatch(void *ud, const struct pollfd *fds, size_t n, uint
       return;
     }
     if (c->nconns >= c->cfg.max_connections) {
-      xs_log(XS_LOG_WARN, "connection refused: %zu connections open, the limit", c->nconns);
+      /* One line per second at most: a flood must not flood the log too. */
+      c->refused++;
+      if (now >= c->refused_logged_at + 1000) {
+        xs_log(XS_LOG_WARN, "%lu connection(s) refused: %zu open, the limit", c->refused, c->nconns);
+        c->refused = 0;
+        c->refused_logged_at = now;
+      }
       close(fd);
       continue;
     }
@@ -511,6 +519,11 @@ static void listener_dispatch(void *ud, const struct pollfd *fds, size_t n, uint
 /* ---- timeouts and deferred work ---- */
 
 static void see_to_connections(xs_c2s *c, uint64_t now) {
+  if (c->refused && now >= c->refused_logged_at + 1000) {
+    xs_log(XS_LOG_WARN, "%lu more connection(s) refused: the limit is %zu", c->refused, c->cfg.max_connections);
+    c->refused = 0;
+    c->refused_logged_at = now;
+  }
   conn *next;
   for (conn *k = c->conns; k; k = next) {
     next = k->next;
