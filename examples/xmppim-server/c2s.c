@@ -297,19 +297,24 @@ static void on_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
   int rv = xmppim_server_resource_bound(c->srv, jid);
   c->in_core--;
   note_store_error(c);
+  if (rv == XMPPIM_ERR_NOT_FOUND) {
+    /* deleted between authentication and binding */
+    forget_bound(k);
+    xs_log(XS_LOG_INFO, "conn %lu: %s cannot go online: the account no longer exists", k->id,
+           xmppim_jid_to_string(jid));
+    close_stream(k, XMPPIM_STREAM_NOT_AUTHORIZED, NULL, now_ms());
+    return;
+  }
   if (rv != 0) {
     forget_bound(k);
-    xs_log(rv == XMPPIM_ERR_NOT_FOUND ? XS_LOG_INFO : XS_LOG_ERROR, "conn %lu: %s cannot go online: %s%s%s",
-           k->id, xmppim_jid_to_string(jid),
-           rv == XMPPIM_ERR_NOT_FOUND ? "the account no longer exists" : xmppim_strerror(rv),
-           rv == XMPPIM_ERR_NOT_FOUND ? "" : "; store: ", rv == XMPPIM_ERR_NOT_FOUND ? "" : xs_store_error(c->store));
-    close_stream(k, rv == XMPPIM_ERR_NOT_FOUND ? XMPPIM_STREAM_NOT_AUTHORIZED : XMPPIM_STREAM_INTERNAL_SERVER_ERROR,
-                 NULL, now_ms());
+    xs_log(XS_LOG_ERROR, "conn %lu: %s cannot go online: %s", k->id, xmppim_jid_to_string(jid), xmppim_strerror(rv));
+    close_stream(k, XMPPIM_STREAM_INTERNAL_SERVER_ERROR, NULL, now_ms());
     return;
   }
   const char *tls = xmppim_tls_version(k->tls);
+  const char *mechanism = xmppim_sasl_mechanism_name(xmppim_session_mechanism(s));
   xs_log(XS_LOG_INFO, "conn %lu (%s): %s is online (%s, %s)", k->id, k->peer, xmppim_jid_to_string(jid),
-         tls ? tls : "no TLS", xmppim_sasl_mechanism_name(xmppim_session_mechanism(s)) ? xmppim_sasl_mechanism_name(xmppim_session_mechanism(s)) : "?");
+         tls ? tls : "no TLS", mechanism ? mechanism : "?");
 }
 
 /* ---- what the server answers itself (stanzas to the domain) ---- */
