@@ -3,10 +3,10 @@
 messages and IQs to an account that does not exist, and an IQ to a bare JID
 answered by the server."""
 
-from slixmpp.exceptions import IqError
+from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream import ET
 
-from harness import ExpectationFailed, message_with
+from harness import ExpectationFailed, befriend, message_with
 
 
 def error_from(address, kind="message"):
@@ -100,3 +100,39 @@ async def expect_iq_error(client, to, rule):
                                     % (rule, condition, error.iq)) from None
         return
     raise ExpectationFailed("%s: a result for an unknown namespace: %s" % (rule, answer))
+
+
+async def test_iq_to_full_jid_needs_shared_presence(env):
+    """R8.5.3.1-a/b: an IQ get to a full JID from an entity the user shares
+    no presence with is not delivered; the server answers service-unavailable
+    (a resource would answer feature-not-implemented: slixmpp does for an
+    unknown namespace). Once they share presence (R8.5.3.1: the resource
+    matches) it reaches the resource, which answers."""
+    bob = await env.client("bob")
+    alice = await env.client("alice")
+    stranger_answer = await iq_error_condition(alice, bob.full)
+    if stranger_answer != "service-unavailable" and not env.deviates(
+            "prosody", "R8.5.3.1-a: Prosody 0.12 delivers IQs to a full JID without shared "
+            "presence"):
+        raise ExpectationFailed("R8.5.3.1-b: error %s, expected service-unavailable from the "
+                                "server" % stranger_answer)
+    await befriend(alice, bob)
+    friend_answer = await iq_error_condition(alice, bob.full)
+    if friend_answer != "feature-not-implemented" and not env.known_bug(
+            "xmppim-server", "R8.5.3.1-c: bob's IQ error to alice's full JID is dropped "
+            "(lib/session/session.c xmppim_session_dispatch_stanza takes every IQ "
+            "result/error as an answer to the server's own requests)"):
+        raise ExpectationFailed("R8.5.3.1: the IQ should reach bob's resource, which answers "
+                                "feature-not-implemented; got %s" % friend_answer)
+
+
+async def iq_error_condition(client, to):
+    iq = client.xmpp.Iq(stype="get", sto=to)
+    iq.append(ET.Element("{urn:example:interop:unknown}query"))
+    try:
+        answer = await iq.send(timeout=5)
+    except IqError as error:
+        return error.iq["error"]["condition"]
+    except IqTimeout:
+        return "no answer within 5 s"
+    raise ExpectationFailed("a result for an unknown namespace: %s" % answer)

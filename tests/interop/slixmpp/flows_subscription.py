@@ -2,7 +2,7 @@
 None between two online users, a denied request, and a request made while
 the contact is offline. Each step checks both rosters (pushes and a get)."""
 
-from harness import ExpectationFailed, presence_from, roster_items, subscription_presence
+from harness import ExpectationFailed, befriend, presence_from, roster_items, subscription_presence
 from servers import Skip
 
 
@@ -187,3 +187,19 @@ async def test_pre_approval(env):
     await alice.marker_from(carol)
     alice.refuse(subscription_presence("subscribe", carol.bare),
                  "R3.4.2-g: a request from a pre-approved contact")
+
+
+async def test_roster_remove_ends_both_subscriptions(env):
+    """R2.5.2-b/c/d: removing a contact with subscription Both sends the
+    contact unsubscribe and unsubscribed; the contact's item goes to None
+    (R3.3.3-c, R3.2.3-c) and it sees the user go unavailable (R3.2.2-f)."""
+    alice = await env.client("alice")
+    bob = await env.client("bob")
+    await befriend(alice, bob)
+    await alice.roster_set(bob.bare, remove=True)
+    await alice.expect(alice.push(bob.bare, subscription="remove"), "R2.5.2-a: the removal push")
+    await bob.expect(subscription_presence("unsubscribe", alice.bare), "R2.5.2-b: unsubscribe")
+    await bob.expect(subscription_presence("unsubscribed", alice.bare), "R2.5.2-c: unsubscribed")
+    await expect_unavailable_from_resource(env, bob, alice, "R3.2.2-f")
+    await check_roster(bob, alice.bare, "none", None, "R2.5.2-d: bob None")
+    await check_roster(alice, bob.bare, None, None, "R2.5.2-a: alice has no item")
