@@ -3,7 +3,7 @@ subscribers and to the user's own resources, the current presence of
 contacts on login, directed presence to a non-subscriber, and unavailable
 presence when a client vanishes without closing its stream."""
 
-from harness import befriend, presence_from
+from harness import ExpectationFailed, befriend, presence_from
 
 
 async def test_broadcast_and_presence_on_login(env):
@@ -96,3 +96,22 @@ async def test_unavailable_when_stream_closed_without_presence(env):
     await alice.disconnect()
     await bob.expect(presence_from(alice.full, "unavailable"),
                      "R4.5.2-b: unavailable after the stream close")
+
+
+async def test_probe_sent_by_a_client(env):
+    """R4.3-e: a probe a client sends to a local contact it is subscribed to
+    is processed: the server answers with the contact's current presence
+    (R4.3.2-j, from each available resource's full JID); R4.3-f and never
+    with a stream error."""
+    alice = await env.client("alice")
+    bob = await env.client("bob", status="probe me")
+    await befriend(alice, bob)
+    # Everything bob's side sent alice so far (his presence after the
+    # approval) is in before the marker: forget it, so only the probe's
+    # answer can match.
+    await alice.marker_from(bob)
+    alice.forget()
+    alice.send_presence("probe", to=bob.bare)
+    await alice.expect(presence_from(bob.full, status="probe me"), "R4.3-e: the probe's answer")
+    if alice.stream_errors or alice.closed.is_set():
+        raise ExpectationFailed("R4.3-f: the probe ended the stream: %s" % alice.stream_errors)
