@@ -156,7 +156,9 @@ typedef struct xmppim_loop_conn xmppim_loop_conn;
  * session failed. The source is already removed; the session and the
  * descriptor are still the caller's, to free and close (here or later).
  * @param status 0 for a clean end, #XMPPIM_ERR_IO (socket error or
- * hang-up before the stream closed), or the session's error from feed.
+ * hang-up before the stream closed), or the session's error from feed
+ * (its stream error and close tag were written first, as far as the
+ * socket took them without waiting).
  */
 typedef void (*xmppim_loop_conn_done_fn)(xmppim_loop_conn *conn, xmppim_session *s, int fd,
                                          int status, void *user_data);

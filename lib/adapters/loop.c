@@ -361,6 +361,10 @@ int xmppim_sockio_process(xmppim_sockio *io, const struct pollfd *fds, size_t n,
   }
   if (rc == 0 && xmppim_session_next_deadline(io->s) <= now) rc = xmppim_session_timeout(io->s, now);
   if (rc == 0) rc = io_flush(io);
+  /* A session that failed on its input has queued its last words (the
+   * stream error, the close tag): send what the socket takes now, since
+   * nobody will call again. Not after a socket error or a lack of memory. */
+  if (rc != 0 && rc != XMPPIM_ERR_IO && rc != XMPPIM_ERR_NOMEM) (void)io_flush(io);
   if (rc != 0) return io->status = rc;
   int wr = io_want_read(io), ww = io_want_write(io);
   if (!wr && !ww)

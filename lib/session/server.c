@@ -75,8 +75,10 @@ int xmppim_server_on_header(xmppim_session *s, const xmppim_stream_header *h) {
     return fail(s, XMPPIM_STREAM_INVALID_NAMESPACE, "client streams use jabber:client");
   char to[1024];
   size_t need;
-  if (!h->to || xmppim_jid_prep(h->to, strlen(h->to), to, sizeof(to), &need) != 0 ||
-      strcmp(to, s->domain) != 0)
+  /* C4.7.1-c: a header without 'to' is served as this session's domain,
+   * the only one it answers for; a 'to' naming another is refused. */
+  if (h->to && (xmppim_jid_prep(h->to, strlen(h->to), to, sizeof(to), &need) != 0 ||
+                strcmp(to, s->domain) != 0))
     return fail(s, XMPPIM_STREAM_HOST_UNKNOWN, "this server does not serve that domain");
   /* C4.7.5-b/c/d: numbers, not strings; we speak 1.0 and answer 1.0 to
    * anything from 1.0 up; a header without version is 0.9, not spoken here. */

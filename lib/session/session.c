@@ -149,13 +149,12 @@ static void session_fail_app(xmppim_session *s, xmppim_stream_condition cond, co
   if (s->phase == PHASE_TLS || s->close_sent) {
     /* Inside a handshake no XML may be sent (C5.4.3.1-a), and after our
      * close tag nothing may (C4.4-b): just end. */
-    /* Inside the handshake no XML may be sent (C5.4.3.1-a): just end. */
     xmppim_session_finish(s, cond);
     return;
   }
   snprintf(s->error_text, sizeof(s->error_text), "%s", text ? text : "");
-  xmppim_session_log(s, XMPPIM_LOG_WARNING, "stream error %s: %s",
-                     xmppim_stream_condition_name(cond), s->error_text);
+  xmppim_session_log(s, XMPPIM_LOG_WARNING, "stream error %s%s%s", xmppim_stream_condition_name(cond),
+                     s->error_text[0] ? ": " : "", s->error_text);
   if (s->role == XMPPIM_ROLE_SERVER && s->phase == PHASE_AWAIT_HEADER && !s->stream_id[0]) {
     char header[512];
     /* C4.7.5-d: a peer that sent no version gets none back. */
@@ -512,6 +511,11 @@ int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st) {
       return 0; /* C8.2.3-c: never answered */
     }
     if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)
+      return xmppim_session_send_error_reply(s, st, XMPPIM_STANZA_COND_BAD_REQUEST);
+    /* C8.2.3-d: a request carries exactly one child element, which says
+     * what is asked; with none or two there is nothing sound to act on. */
+    const xmppim_stanza *payload = xmppim_stanza_first_child(st);
+    if (!payload || xmppim_stanza_next_sibling(payload))
       return xmppim_session_send_error_reply(s, st, XMPPIM_STANZA_COND_BAD_REQUEST);
   }
   int rv = XMPPIM_STANZA_UNHANDLED;

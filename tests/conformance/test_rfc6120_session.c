@@ -2412,6 +2412,38 @@ static void C8_2_3_a_iq_id_and_type_required(void **state) {
   }
 }
 
+/* C8.2.3-d: a get or set carries exactly one child element: none, or two,
+ * get bad-request and do not reach the host; text beside the child does
+ * not count. */
+static void C8_2_3_d_request_has_one_child(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+    {"<iq type='get' id='z1'/>",
+     "<iq to='" ACCOUNT "/balcony' id='z1' type='error'><error type='modify'><bad-request xmlns='" NS_XSTANZAS
+     "'/></error></iq>"},
+    {"<iq type='set' id='z2'><query xmlns='jabber:iq:version'/><ping xmlns='urn:xmpp:ping'/></iq>",
+     "<iq to='" ACCOUNT "/balcony' id='z2' type='error'><error type='modify'><bad-request xmlns='" NS_XSTANZAS
+     "'/></error></iq>"},
+    {"<iq type='get' id='z3'>only text</iq>",
+     "<iq to='" ACCOUNT "/balcony' id='z3' type='error'><error type='modify'><bad-request xmlns='" NS_XSTANZAS
+     "'/></error></iq>"},
+  };
+  for (size_t i = 0; i < 3; i++) {
+    pair p = {0};
+    ready_pair(&p);
+    assert_string_equal(exchange(&p.server, cases[i].in), cases[i].out);
+    assert_int_equal(p.server.stanzas, 0);
+    finish(&p);
+  }
+  pair p = {0};
+  ready_pair(&p);
+  exchange(&p.server, "<iq type='get' id='z4'> <ping xmlns='urn:xmpp:ping'/> </iq>");
+  assert_int_equal(p.server.stanzas, 1);
+  finish(&p);
+}
+
 /* C8.2.3-b: a get or set gets exactly one answer: the host's when it
  * answers, the session's service-unavailable when it does not; and the
  * client's request callback runs once, even if the answer comes twice. */
@@ -2543,6 +2575,7 @@ int main(void) {
     cmocka_unit_test_teardown(C8_1_3_b_answer_carries_id, cleanup),
     cmocka_unit_test_teardown(C8_1_5_b_stanza_lang_is_its_streams, cleanup),
     cmocka_unit_test_teardown(C8_2_3_a_iq_id_and_type_required, cleanup),
+    cmocka_unit_test_teardown(C8_2_3_d_request_has_one_child, cleanup),
     cmocka_unit_test_teardown(C8_2_3_b_exactly_one_answer, cleanup),
     cmocka_unit_test_teardown(C8_2_3_c_result_and_error_not_answered, cleanup),
   };

@@ -419,13 +419,12 @@ static void assert_header_error_close(const char *header, const char *condition)
 /*
  * C4.9.1.2-a: an initial header that is itself the error still gets a
  * response header, then the error, then the close tag, in one write (one
- * output buffer). C4.9.1.3-a: with 'to' missing or naming a domain the
- * server does not serve, the header's 'from' is the server's own domain.
+ * output buffer). C4.9.1.3-a: with 'to' naming a domain the server does
+ * not serve, the header's 'from' is the server's own domain.
  */
 static void C4_9_1_2_a_C4_9_1_3_a_error_on_the_initial_header(void **state) {
   (void)state;
   assert_header_error_close(CLIENT_HEADER(" to='elsewhere.example'"), "host-unknown");
-  assert_header_error_close(CLIENT_HEADER(""), "host-unknown");
   assert_header_error_close("<?xml version='1.0'?><stream:stream to='" PAIR_DOMAIN
                             "' version='1.0' xmlns='jabber:server' xmlns:stream='" STREAMS_NS "'>",
                             "invalid-namespace");
@@ -444,6 +443,24 @@ static const char *header_attr(const char *from, const char *name, char *buf, si
   a += strlen(pattern);
   snprintf(buf, cap, "%.*s", (int)strcspn(a, "'"), a);
   return buf;
+}
+
+/* C4.7.1-c: a header without 'to' is served as the session's domain (an
+ * RFC 3920 client may omit it): a response header from that domain, and
+ * the features. */
+static void C4_7_1_c_header_without_to_served(void **state) {
+  (void)state;
+  pair p = {0};
+  pair_init(&p, PAIR_USER "@" PAIR_DOMAIN, PAIR_PASSWORD, NULL, NULL);
+  (void)pair_take_output(&p.server);
+  pair_feed_raw(&p.server, CLIENT_HEADER(""));
+  const char *out = pair_take_output(&p.server);
+  char buf[128];
+  assert_string_equal(header_attr(out, "from", buf, sizeof(buf)), PAIR_DOMAIN);
+  assert_non_null(strstr(out, "<stream:features"));
+  assert_null(strstr(out, "<stream:error"));
+  assert_true(xmppim_session_want_read(p.server.s));
+  pair_free(&p);
 }
 
 /*
@@ -604,6 +621,7 @@ int main(void) {
       cmocka_unit_test(R7_sample_session_end_to_end),
       cmocka_unit_test(R7_stream_close_without_unavailable),
       cmocka_unit_test(C4_9_1_2_a_C4_9_1_3_a_error_on_the_initial_header),
+      cmocka_unit_test(C4_7_1_c_header_without_to_served),
       cmocka_unit_test(C4_7_1_a_client_from_once_tls_protects),
       cmocka_unit_test(C10_3_a_iq_without_to),
       cmocka_unit_test(R1_4_a_RE_a_b_session_request_is_a_no_op),

@@ -340,12 +340,45 @@ static void hang_up_is_reported(void **state) {
   xmppim_loop_free(w.loop);
 }
 
+/* A session that fails on bad input has queued its last words (the stream
+ * error and the close tag): they reach the peer before the done call. */
+static void stream_error_is_written_before_done(void **state) {
+  (void)state;
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  world w;
+  memset(&w, 0, sizeof w);
+  assert_int_equal(xmppim_loop_new(&w.loop), 0);
+  assert_int_equal(xmppim_session_server_new(&w.server, "example.com", NULL, &w, NULL, NULL), 0);
+  w.client = (xmppim_session *)&w; /* on_done tells the two apart by pointer */
+  assert_int_equal(xmppim_loop_add_session(w.loop, w.server, sv[0], on_done, &w, NULL), 0);
+  const char *bad = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                    "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "
+                    "version='1.0'><a><b></a>";
+  assert_int_equal(write(sv[1], bad, strlen(bad)), (ssize_t)strlen(bad));
+  w.done = 1; /* only the server side reports here */
+  assert_int_equal(xmppim_loop_run(w.loop, xmppim_loop_now() + 2000), 0);
+  assert_int_equal(w.done, 2);
+  assert_true(w.server_status < 0);
+  char got[4096];
+  size_t n = 0;
+  ssize_t r;
+  while (n < sizeof got - 1 && (r = read(sv[1], got + n, sizeof got - 1 - n)) > 0) n += (size_t)r;
+  got[n] = '\0';
+  assert_non_null(strstr(got, "<not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"));
+  assert_non_null(strstr(got, "</stream:stream>"));
+  close(sv[1]);
+  xmppim_session_free(w.server);
+  xmppim_loop_free(w.loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(timer_source_fires_at_its_deadline),
       cmocka_unit_test(fd_source_sees_input),
       cmocka_unit_test(client_and_server_over_tcp),
       cmocka_unit_test(hang_up_is_reported),
+      cmocka_unit_test(stream_error_is_written_before_done),
   };
   return cmocka_run_group_tests_name("loop", tests, NULL, NULL);
 }
