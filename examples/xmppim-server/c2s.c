@@ -679,6 +679,10 @@ int xs_c2s_new(xs_c2s **out, const xs_c2s_config *cfg, xs_store *store, char *er
     snprintf(err, errlen, "cannot set up TLS: %s", xmppim_strerror(rv));
     goto fail;
   }
+  /* Clients that bind with tls-unique only (slixmpp 1.8) choose a -PLUS
+   * mechanism whenever one is offered, and fail under TLS 1.3, which has
+   * no tls-unique: unless told otherwise, offer -PLUS where tls-unique is. */
+  if (!cfg->tls_exporter) (void)xmppim_tls_config_set_channel_bindings(c->tls, XMPPIM_TLS_BINDING_UNIQUE);
   if (cfg->tls_priority && xmppim_tls_config_set_priority(c->tls, cfg->tls_priority) != 0) {
     snprintf(err, errlen, "bad TLS priority string '%s': %s", cfg->tls_priority, xmppim_tls_config_error_text(c->tls));
     goto fail;

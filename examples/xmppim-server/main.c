@@ -43,8 +43,11 @@ static void usage(FILE *out) {
           "  --cert FILE --key FILE  the TLS certificate chain and key (PEM); without them a\n"
           "                        self-signed certificate for the domain is made in DIR\n"
           "  --tls-priority P      GnuTLS priority string (default: TLS 1.2 and 1.3)\n"
-          "  --no-channel-binding  offer SCRAM without the -PLUS forms (for clients that bind\n"
-          "                        only with tls-unique, which TLS 1.3 lacks)\n"
+          "  --tls-exporter        offer the -PLUS forms under TLS 1.3 too, bound with\n"
+          "                        tls-exporter (RFC 9266); by default they are offered under\n"
+          "                        TLS 1.2 only, with tls-unique, since clients that know only\n"
+          "                        tls-unique (slixmpp 1.8) would pick them and fail\n"
+          "  --no-channel-binding  offer SCRAM without the -PLUS forms at all\n"
           "  --log-level L         error, warn, info (default) or debug\n"
           "  --max-connections N   connections open at once (default %d)\n"
           "  --login-timeout S     seconds a client has to log in (default %d)\n"
@@ -59,7 +62,7 @@ typedef struct options {
   const char *jid;
   const char *domain, *listen, *data, *cert, *key, *log_level, *tls_priority;
   unsigned long max_connections, login_timeout_s;
-  int help, version, no_channel_binding;
+  int help, version, no_channel_binding, tls_exporter;
 } options;
 
 static int parse_number(const char *text, unsigned long max, unsigned long *out) {
@@ -94,6 +97,10 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (strcmp(arg, "--no-channel-binding") == 0 && !o->command) {
       o->no_channel_binding = 1;
+      continue;
+    }
+    if (strcmp(arg, "--tls-exporter") == 0 && !o->command) {
+      o->tls_exporter = 1;
       continue;
     }
     if (arg[0] != '-' && o->command && !o->jid) {
@@ -272,6 +279,7 @@ static int run_server(const options *o, const char *domain, const char *data_dir
                        .key_file = key_path,
                        .tls_priority = o->tls_priority,
                        .no_channel_binding = o->no_channel_binding,
+                       .tls_exporter = o->tls_exporter,
                        .max_connections = o->max_connections,
                        .login_timeout_ms = (uint64_t)o->login_timeout_s * 1000,
                        .shutdown_grace_ms = SHUTDOWN_GRACE_MS};

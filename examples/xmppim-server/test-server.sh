@@ -171,6 +171,9 @@ server_pid=
 echo "ok: the server exited 0, $(( ($(date +%s%N) - start) / 1000000 )) ms after the clients saw the end"
 grep -q "SIGTERM: shutting down" "$log" || fail "no shutdown line in the log"
 grep -q "alice@localhost/.* is online" "$log" || fail "no login line in the log"
+# -PLUS is offered under TLS 1.2 only unless --tls-exporter: under TLS 1.3
+# the client logs in without channel binding
+grep -q "is online (TLS1.3, SCRAM-SHA-256)" "$log" || fail "not SCRAM-SHA-256 under TLS 1.3 by default"
 if grep -q "alice-pw\|bob-pw" "$log"; then fail "a password is in the log"; fi
 if grep -q " ERROR " "$log"; then fail "errors in the log"; fi
 run 0 "deleted alice@localhost" "" deluser alice@localhost --data "$data"

@@ -125,6 +125,21 @@ XMPPIM_EXTERN int xmppim_tls_config_set_cert_key_files(xmppim_tls_config *cfg,
  * @return 0, #XMPPIM_ERR_INVALID_ARGUMENT (syntax error), #XMPPIM_ERR_NOMEM.
  */
 XMPPIM_EXTERN int xmppim_tls_config_set_priority(xmppim_tls_config *cfg, const char *priority);
+/** Channel binding type tls-exporter (RFC 9266), the one TLS 1.3 has. */
+#define XMPPIM_TLS_BINDING_EXPORTER 1u
+/** Channel binding type tls-unique (RFC 5929), the one TLS 1.2 has. */
+#define XMPPIM_TLS_BINDING_UNIQUE 2u
+/**
+ * Which channel binding data the adapter hands to the session once TLS is
+ * up (default both: tls-exporter under TLS 1.3, tls-unique under 1.2).
+ * Without data the session offers (server) or uses (client) no -PLUS
+ * SASL mechanism. A server whose clients only know tls-unique (slixmpp
+ * 1.8, for one) and that would pick a -PLUS mechanism under TLS 1.3
+ * anyway, failing, keeps only #XMPPIM_TLS_BINDING_UNIQUE: -PLUS is then
+ * offered over TLS 1.2 only. 0 hands none.
+ * @return 0 or #XMPPIM_ERR_INVALID_ARGUMENT (unknown bits).
+ */
+XMPPIM_EXTERN int xmppim_tls_config_set_channel_bindings(xmppim_tls_config *cfg, unsigned types);
 /** Client: do not verify the server's certificate at all (tests only; default 0). */
 XMPPIM_EXTERN int xmppim_tls_config_set_insecure_skip_verify(xmppim_tls_config *cfg, int on);
 /**

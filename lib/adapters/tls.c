@@ -37,6 +37,7 @@ struct xmppim_tls_config {
   char *priority; /* NULL: the default */
   char *domain;   /* NULL: the session's */
   int skip_verify;
+  unsigned bindings; /* XMPPIM_TLS_BINDING_* handed to the session */
   char error[256];
 };
 
@@ -57,6 +58,7 @@ struct xmppim_tls {
   char *domain_ascii; /* its A-label form (IDNA), for SNI, DNS-ID and SRV-ID */
   int server;
   int skip_verify;
+  unsigned bindings;
   tls_state state;
   int moved;       /* some byte was fed or written: direct TLS no longer possible */
   int direct;      /* started before any byte moved */
@@ -92,6 +94,7 @@ int xmppim_tls_config_new(xmppim_tls_config **out) {
   *out = NULL;
   xmppim_tls_config *cfg = calloc(1, sizeof(*cfg));
   if (!cfg) return XMPPIM_ERR_NOMEM;
+  cfg->bindings = XMPPIM_TLS_BINDING_EXPORTER | XMPPIM_TLS_BINDING_UNIQUE;
   cfg->creds = calloc(1, sizeof(*cfg->creds));
   if (!cfg->creds) {
     free(cfg);
@@ -178,6 +181,13 @@ int xmppim_tls_config_set_priority(xmppim_tls_config *cfg, const char *priority)
   return replace_string(&cfg->priority, priority);
 }
 
+int xmppim_tls_config_set_channel_bindings(xmppim_tls_config *cfg, unsigned types) {
+  if (!cfg || (types & ~(unsigned)(XMPPIM_TLS_BINDING_EXPORTER | XMPPIM_TLS_BINDING_UNIQUE)))
+    return XMPPIM_ERR_INVALID_ARGUMENT;
+  cfg->bindings = types;
+  return 0;
+}
+
 int xmppim_tls_config_set_insecure_skip_verify(xmppim_tls_config *cfg, int on) {
   if (!cfg) return XMPPIM_ERR_INVALID_ARGUMENT;
   cfg->skip_verify = on != 0;
@@ -228,6 +238,7 @@ static int new_adapter(xmppim_tls **out, xmppim_session *session, const xmppim_t
   t->s = session;
   t->server = server;
   t->skip_verify = cfg->skip_verify;
+  t->bindings = cfg->bindings;
   xmppim_buf_init(&t->in, &t->mem, 0);
   xmppim_buf_init(&t->out, &t->mem, 0);
   xmppim_buf_init(&t->plain, &t->mem, 0);
@@ -466,13 +477,13 @@ static int established(xmppim_tls *t) {
   snprintf(t->version, sizeof(t->version), "%s", gnutls_protocol_get_name(v));
   unsigned char data[64];
   xmppim_sasl_channel_binding cb = {NULL, data, 0};
-  if (v == GNUTLS_TLS1_3) {
+  if (v == GNUTLS_TLS1_3 && (t->bindings & XMPPIM_TLS_BINDING_EXPORTER)) {
     static const char label[] = "EXPORTER-Channel-Binding";
     if (gnutls_prf_rfc5705(t->g, sizeof(label) - 1, label, 0, NULL, 32, (char *)data) >= 0) {
       cb.type = "tls-exporter";
       cb.len = 32;
     }
-  } else {
+  } else if (v == GNUTLS_TLS1_2 && (t->bindings & XMPPIM_TLS_BINDING_UNIQUE)) {
     gnutls_datum_t d = {NULL, 0};
     if (gnutls_session_channel_binding(t->g, GNUTLS_CB_TLS_UNIQUE, &d) >= 0 && d.data) {
       if (d.size > 0 && d.size <= sizeof(data)) {

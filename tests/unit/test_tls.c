@@ -346,6 +346,29 @@ static void starttls_tls12_scram_plus(void **state) {
   run("NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL, "TLS1.2");
 }
 
+/* A server that hands tls-unique only: no -PLUS mechanism under TLS 1.3
+ * (the client logs in without binding, which is no downgrade since none
+ * was offered), SCRAM-SHA-256-PLUS under TLS 1.2. */
+static void server_binding_unique_only(void **state) {
+  (void)state;
+  for (int v12 = 0; v12 < 2; v12++) {
+    xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
+    assert_int_equal(xmppim_tls_config_set_channel_bindings(scfg, 4), XMPPIM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(xmppim_tls_config_set_channel_bindings(scfg, XMPPIM_TLS_BINDING_UNIQUE), 0);
+    if (v12) assert_int_equal(xmppim_tls_config_set_priority(scfg, "NORMAL:-VERS-ALL:+VERS-TLS1.2"), 0);
+    duo d;
+    assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
+    xmppim_tls_config_free(ccfg);
+    xmppim_tls_config_free(scfg);
+    pump(&d);
+    assert_true(d.client.ready && d.server.ready);
+    assert_string_equal(xmppim_tls_version(d.server.t), v12 ? "TLS1.2" : "TLS1.3");
+    assert_int_equal(xmppim_session_mechanism(d.server.s),
+                     v12 ? XMPPIM_SASL_MECH_SCRAM_SHA_256_PLUS : XMPPIM_SASL_MECH_SCRAM_SHA_256);
+    duo_free(&d);
+  }
+}
+
 static void tls11_refused(void **state) {
   (void)state;
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
@@ -712,6 +735,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(starttls_tls13_scram_plus),
       cmocka_unit_test(starttls_tls12_scram_plus),
+      cmocka_unit_test(server_binding_unique_only),
       cmocka_unit_test(small_pieces),
       cmocka_unit_test(tls11_refused),
       cmocka_unit_test(wrong_domain_refused),
