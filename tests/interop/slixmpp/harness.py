@@ -122,6 +122,12 @@ class Client:
         result = await self.roster_get() if roster else None
         if presence:
             self.send_presence(**presence_fields)
+            # R4.2.2-b: the server sends the initial presence back to the
+            # resource itself. Waiting for it means the server has made
+            # this resource available (with its priority) before the test
+            # goes on: other sessions' stanzas cannot overtake it.
+            await self.expect(presence_from(self.full, **presence_fields),
+                              "R4.2.2-b: its own initial presence back from the server")
         return result
 
     def send_presence(self, ptype=None, to=None, show=None, status=None, priority=None):

@@ -75,6 +75,16 @@ class Server:
             return "(no server log: %s)" % error
         return "".join(tail)
 
+    def sanitizer_reports(self):
+        """Lines of the log where AddressSanitizer, LeakSanitizer or UBSan
+        (which goes on after a report unless told to halt) spoke up."""
+        try:
+            with open(self.log_path, errors="replace") as log:
+                return [line.rstrip() for line in log
+                        if "runtime error:" in line or "Sanitizer" in line]
+        except OSError:
+            return []
+
     async def stop(self):
         """SIGTERM, then SIGKILL if the process is still there after 5 s."""
         if self.process is None:

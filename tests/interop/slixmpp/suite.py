@@ -48,6 +48,9 @@ async def run_one(args, test):
         status = await server.dispose()
         if server.exit_status_checked and status != 0:
             raise AssertionError("%s exited with status %s after SIGTERM" % (server.name, status))
+        reports = server.sanitizer_reports()
+        if reports:
+            raise AssertionError("sanitizer reports in the server log:\n" + "\n".join(reports[:20]))
         return "ok", env.notes
     except servers.Skip as why:
         return "skip", [str(why)]
