@@ -94,7 +94,7 @@ async def test_roster_versioning(env):
     with a version; R2.6.3-i/k every push carries a new, unique version;
     R2.6.3-a/e a get with an old version gets either the full roster at the
     latest version, or an empty result then one interim push per changed
-    item."""
+    item (a removed one with subscription='remove')."""
     first = await env.client("alice", "one", roster=False)
     if "rosterver" not in first.features:
         raise Skip("the server does not advertise roster versioning (R2.6.1-a)")
@@ -127,3 +127,22 @@ async def test_roster_versioning(env):
     else:
         for contact in contacts:
             await second.expect(second.push(contact), "R2.6.3-e: the interim push for " + contact)
+
+    # A removal since the client's version: the full roster without the
+    # item, or (R2.6.3-e) an interim push with subscription='remove'.
+    bob, carol = contacts
+    await first.roster_set(bob, remove=True)
+    push = await first.expect(first.push(bob, subscription="remove"), "the removal push")
+    if not push["roster"]["ver"] or push["roster"]["ver"] in versions:
+        raise ExpectationFailed("R2.6.3-i/k: removal push version %r after %r"
+                                % (push["roster"]["ver"], versions))
+    third = await env.client("alice", "three", roster=False)
+    answer = await third.roster_get(ver=versions[-1])
+    if answer.xml.find("{jabber:iq:roster}query") is not None:
+        items = roster_items(answer)
+        if sorted(items) != [carol] or answer["roster"]["ver"] != push["roster"]["ver"]:
+            raise ExpectationFailed("R2.6.3-a: full roster with only %s at version %r expected: %s"
+                                    % (carol, push["roster"]["ver"], answer))
+    else:
+        await third.expect(third.push(bob, subscription="remove"),
+                           "R2.6.3-e: the interim push removing " + bob)
