@@ -46,6 +46,7 @@ struct xmppim_parser {
   void *user_data;
   xmppim_parser_limits limits;
   int fragment; /* the document's root element is the one stanza */
+  int restarted; /* reset and nothing but whitespace fed since */
 
   xmlParserCtxtPtr ctxt; /* created when the first byte of a stream arrives */
   parser_state state;
@@ -658,6 +659,7 @@ static void reset_now(xmppim_parser *p) {
   p->pause_after_slice = 0;
   p->dialback_prefix = NULL;
   p->reset_requested = 0;
+  p->restarted = 1;
   p->stop_pos = 0;
 }
 
@@ -903,8 +905,27 @@ static int resume_stream(xmppim_parser *p) {
   return 0;
 }
 
+static long feed(xmppim_parser *p, const char *data, size_t len);
+
 long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
   if (!p || (!data && len) || len > (size_t)LONG_MAX) return XMPPIM_ERR_INVALID_ARGUMENT;
+  /* After a restart, whitespace before the new header still belongs to
+   * the old stream, between its elements (a client writing "</auth>\n" or
+   * "<starttls/>\n" in one go): an XML declaration may only open a
+   * document, so it must not reach the new one. */
+  size_t skipped = 0;
+  if (p->restarted && !p->in_parse) {
+    while (skipped < len && (data[skipped] == ' ' || data[skipped] == '\t' || data[skipped] == '\r' ||
+                             data[skipped] == '\n'))
+      skipped++;
+    if (skipped == len) return (long)len;
+    p->restarted = 0;
+  }
+  long rv = feed(p, data + skipped, len - skipped);
+  return rv < 0 ? rv : rv + (long)skipped;
+}
+
+static long feed(xmppim_parser *p, const char *data, size_t len) {
   if (p->in_parse) return XMPPIM_ERR_INVALID_STATE;
   if (p->state == P_FAILED) return XMPPIM_ERR_INVALID_STATE;
   if (failed_cause_set(p)) return finish_error(p);

@@ -410,6 +410,28 @@ static void reset_inside_callback_stops_after_element(void **state) {
   xmppim_parser_free(c.p);
 }
 
+/* After a restart, whitespace the peer wrote after the element that ended
+ * the old stream ("</auth>\n", "<starttls/>\n") comes before the new
+ * header's XML declaration: it is skipped, in the same feed as the
+ * declaration or in one of its own, and the new stream is accepted. */
+static void whitespace_before_restarted_header(void **state) {
+  (void)state;
+  restart_ctx c = {NULL, 0, 0};
+  xmppim_parser_callbacks cb = {restart_header, restart_stanza, NULL, NULL};
+  assert_int_equal(xmppim_parser_new(&c.p, &cb, &c, NULL, NULL), 0);
+  const char *first = HEADER "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+  char input[1024];
+  snprintf(input, sizeof(input), "%s\n", first);
+  assert_int_equal(xmppim_parser_feed(c.p, input, strlen(input)), (long)strlen(first));
+  assert_int_equal(xmppim_parser_feed(c.p, "\n", 1), 1);
+  assert_int_equal(xmppim_parser_feed(c.p, " \r\n\t", 4), 4);
+  const char *again = "\n" HEADER "<message/>";
+  assert_int_equal(xmppim_parser_feed(c.p, again, strlen(again)), (long)strlen(again));
+  assert_int_equal(c.headers, 2);
+  assert_int_equal(c.stanzas, 2);
+  xmppim_parser_free(c.p);
+}
+
 /* A stanza taken in the callback outlives the parser. */
 static xmppim_parser *current_parser;
 static xmppim_stanza *taken;
@@ -658,6 +680,7 @@ int main(void) {
     cmocka_unit_test(feeding_after_an_error_is_refused),
     cmocka_unit_test(keepalive_reported_promptly),
     cmocka_unit_test(reset_inside_callback_stops_after_element),
+      cmocka_unit_test(whitespace_before_restarted_header),
     cmocka_unit_test(take_stanza),
     cmocka_unit_test(pause_and_resume),
     cmocka_unit_test(pause_then_error),
