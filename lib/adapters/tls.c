@@ -67,6 +67,7 @@ struct xmppim_tls {
   int last_plain;  /* the last xmppim_tls_output() gave the session's plaintext */
   int nomem;       /* a push ran out of memory */
   int verify_failed;
+  int before_record; /* no TLS byte received yet: XML whitespace is skipped */
   int err;
   gnutls_session_t g;
   xmppim_buf in; /* ciphertext not yet read by GnuTLS, from in_off */
@@ -598,7 +599,22 @@ int xmppim_tls_start(xmppim_tls *t) {
   if (t->state != T_PLAIN || t->closed) return XMPPIM_ERR_INVALID_STATE;
   t->direct = !t->moved;
   t->state = T_STARTING;
+  t->before_record = 1;
   return 0;
+}
+
+/* Keeps received ciphertext for GnuTLS. Some clients end `<starttls/>` or
+ * the stream's last element with a newline written in the same packet as
+ * what follows; whitespace between XML elements is allowed (C11.7-a), and
+ * no TLS record starts with a whitespace byte (content types are 20-24),
+ * so whitespace before the first record is the XML stream's, not TLS's. */
+static int keep_cipher(xmppim_tls *t, const char *data, size_t len) {
+  if (t->before_record) {
+    while (len && (*data == ' ' || *data == '\t' || *data == '\r' || *data == '\n')) data++, len--;
+    if (!len) return 0;
+    t->before_record = 0;
+  }
+  return xmppim_buf_append(&t->in, data, len);
 }
 
 long xmppim_tls_feed(xmppim_tls *t, const void *data, size_t len) {
@@ -611,7 +627,7 @@ long xmppim_tls_feed(xmppim_tls *t, const void *data, size_t len) {
     t->moved = 1;
     if (t->state != T_STARTING || (size_t)n == len) return n;
     /* What followed <proceed/> is the peer's first TLS record. */
-    if (xmppim_buf_append(&t->in, (const char *)data + n, len - (size_t)n) != 0) return n;
+    if (keep_cipher(t, (const char *)data + n, len - (size_t)n) != 0) return n;
     int rv = advance(t);
     return rv < 0 ? rv : (long)len;
   }
@@ -624,7 +640,7 @@ long xmppim_tls_feed(xmppim_tls *t, const void *data, size_t len) {
   t->moved = 1;
   if (len) {
     if (t->in.len == t->in_off) t->in.len = t->in_off = 0;
-    if (xmppim_buf_append(&t->in, data, len) != 0)
+    if (keep_cipher(t, data, len) != 0)
       return set_error(t, XMPPIM_ERR_NOMEM, "TLS input: out of memory");
   }
   int rv = advance(t);

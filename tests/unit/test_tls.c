@@ -617,6 +617,41 @@ static void large_stanza(void **state) {
   xmppim_tls_config_free(scfg);
 }
 
+/* Whitespace after <starttls/>, in the same read and in a read of its
+ * own, before the client's first TLS record (go-xmpp writes a newline
+ * after the element): it is the XML stream's, skipped, not fed to TLS. */
+static void whitespace_before_first_record(void **state) {
+  (void)state;
+  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
+  duo d;
+  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
+  int sent = 0;
+  for (int i = 0; i < 100 && !sent; i++) {
+    const char *p;
+    size_t n = xmppim_tls_output(d.client.t, &p);
+    if (n) {
+      char buf[4096];
+      assert_true(n + 2 < sizeof(buf));
+      memcpy(buf, p, n);
+      buf[n] = '\0';
+      xmppim_tls_consumed(d.client.t, n);
+      if (strstr(buf, "<starttls")) {
+        buf[n++] = '\n';
+        sent = 1;
+      }
+      assert_int_equal(xmppim_tls_feed(d.server.t, buf, n), (long)n);
+      if (sent) assert_int_equal(xmppim_tls_feed(d.server.t, " \r\n\t", 4), 4);
+    }
+    move(&d.server, &d.client);
+  }
+  assert_true(sent);
+  pump(&d);
+  assert_logged_in(&d, "TLS1.3");
+  duo_free(&d);
+  xmppim_tls_config_free(ccfg);
+  xmppim_tls_config_free(scfg);
+}
+
 static void bytes_after_proceed_are_tls(void **state) {
   (void)state;
   /* The server's <proceed/> and, in the same read, a TLS alert record: the
@@ -750,6 +785,7 @@ int main(void) {
       cmocka_unit_test(pause_and_resume),
       cmocka_unit_test(large_stanza),
       cmocka_unit_test(bytes_after_proceed_are_tls),
+      cmocka_unit_test(whitespace_before_first_record),
       cmocka_unit_test(close_notify),
       cmocka_unit_test(bad_config),
       cmocka_unit_test(allocation_failures),
