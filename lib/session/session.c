@@ -493,6 +493,24 @@ xmppim_stanza *xmppim_session_take_stanza(xmppim_session *s) {
 
 /* A ready stream's stanza goes to the IQ tracker or the host; an IQ request
  * nobody handles gets service-unavailable (C8.2.3-b, exactly one answer). */
+/* Whether an IQ result or error a client sent answers one of this server
+ * session's own requests (a roster push, a ping), which go out addressed
+ * to the client: such an answer has no 'to', or the domain or the
+ * client's bare JID as 'to' (RFC 6121 2.1.6). Any other 'to' belongs to
+ * another entity, whose request it answers: the host routes it
+ * (R8.5.3.1-c). On a client session everything answers our requests. */
+static int answers_our_request(xmppim_session *s, const xmppim_stanza *st) {
+  const char *to = xmppim_stanza_attr(st, "to");
+  if (s->role != XMPPIM_ROLE_SERVER || !to || !*to) return 1;
+  xmppim_jid *j;
+  if (xmppim_jid_new(&j, to, strlen(to), &s->mem) != 0) return 1; /* the host would refuse it */
+  int ours = !xmppim_jid_resource(j) &&
+             (xmppim_jid_local(j) ? s->bound && strcmp(xmppim_jid_bare_string(j), xmppim_jid_bare_string(s->bound)) == 0
+                                  : strcmp(xmppim_jid_domain(j), s->domain) == 0);
+  xmppim_jid_free(j);
+  return ours;
+}
+
 int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st) {
   const char *name = xmppim_stanza_name(st);
   const char *type = xmppim_stanza_attr(st, "type");
@@ -505,10 +523,22 @@ int xmppim_session_dispatch_stanza(xmppim_session *s, xmppim_stanza *st) {
       return 0;
     }
     if (strcmp(type, "result") == 0 || strcmp(type, "error") == 0) {
-      if (!xmppim_iq_on_answer(s, st))
-        xmppim_session_log(s, XMPPIM_LOG_DEBUG, "ignored IQ %s for unknown id '%s'", type,
-                           xmppim_stanza_attr(st, "id"));
-      return 0; /* C8.2.3-c: never answered */
+      if (answers_our_request(s, st)) {
+        if (!xmppim_iq_on_answer(s, st))
+          xmppim_session_log(s, XMPPIM_LOG_DEBUG, "ignored IQ %s for unknown id '%s'", type,
+                             xmppim_stanza_attr(st, "id"));
+        return 0; /* C8.2.3-c: never answered */
+      }
+      /* An answer for someone else: the host's to route, never answered
+       * here (C8.2.3-c), whatever its callback says. */
+      if (s->cb.on_stanza) {
+        s->delivering = st;
+        s->delivering_taken = 0;
+        int rv = s->cb.on_stanza(s, st, s->user_data);
+        s->delivering = NULL;
+        if (rv < 0) return rv;
+      }
+      return 0;
     }
     if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)
       return xmppim_session_send_error_reply(s, st, XMPPIM_STANZA_COND_BAD_REQUEST);

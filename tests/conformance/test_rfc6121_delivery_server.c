@@ -307,6 +307,16 @@ static void R8_5_3_1_a_c_iq_between_contacts(void **state) {
   xmppim_stanza_free(iq);
   hub_pump(&h);
   assert_int_equal(hub_count(b, "<iq", "id='v1'", "from='alice@example.com/home'", (char *)NULL), 1);
+  /* R8.5.3.1-c: bob's answer goes back to alice's resource: the server
+   * session hands it to the host instead of taking it for an answer to
+   * one of its own requests. */
+  hub_send(&h, b, "<iq type='result' id='v1' to='alice@example.com/home'><query xmlns='jabber:iq:version'/></iq>");
+  assert_int_equal(hub_count_server(a, "<iq", "type='result'", "id='v1'", "from='bob@example.com/work'", (char *)NULL),
+                   1);
+  hub_send(&h, b, "<iq type='error' id='v2' to='alice@example.com/home'><error type='cancel'>"
+                  "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+  assert_int_equal(hub_count_server(a, "<iq", "type='error'", "id='v2'", "from='bob@example.com/work'", (char *)NULL),
+                   1);
   hub_free(&h);
 }
 
