@@ -266,6 +266,33 @@ static xmppim_sasl_condition lookup_scram(const char *authcid, xmppim_scram_hash
   return cond;
 }
 
+/* PLAIN, over TLS only (the session requires TLS before any mechanism),
+ * for clients without SCRAM (Perl's Authen::SASL, go-xmpp without
+ * channel binding): the password is checked against the stored SCRAM
+ * credentials by deriving them again with the stored salt, so no password
+ * is ever kept. An unknown user costs the same derivation. */
+static xmppim_sasl_condition verify_plain(const char *authcid, const char *password, const char *authzid,
+                                          void *ud) {
+  (void)authzid; /* checked by the session against the account's own JID */
+  xmppim_scram_credentials stored, given;
+  memset(&stored, 0, sizeof stored);
+  stored.hash = XMPPIM_SCRAM_SHA_256;
+  xmppim_sasl_condition cond = lookup_scram(authcid, XMPPIM_SCRAM_SHA_256, &stored, ud);
+  if (cond != XMPPIM_SASL_COND_NONE && cond != XMPPIM_SASL_COND_NOT_AUTHORIZED) return cond;
+  static const unsigned char dummy_salt[] = "xmppim-no-user!!";
+  int known = cond == XMPPIM_SASL_COND_NONE;
+  if (xmppim_scram_derive(&given, XMPPIM_SCRAM_SHA_256, password, known ? stored.salt : dummy_salt,
+                          known ? stored.salt_len : 16, known && stored.iterations ? stored.iterations : 4096,
+                          NULL) != 0)
+    return XMPPIM_SASL_COND_NOT_AUTHORIZED;
+  unsigned char diff = 0;
+  size_t n = xmppim_scram_key_len(XMPPIM_SCRAM_SHA_256);
+  for (size_t i = 0; i < n; i++) diff |= (unsigned char)(given.stored_key[i] ^ stored.stored_key[i]);
+  volatile unsigned char *wipe = (volatile unsigned char *)&given;
+  for (size_t i = 0; i < sizeof given; i++) wipe[i] = 0;
+  return known && diff == 0 ? XMPPIM_SASL_COND_NONE : XMPPIM_SASL_COND_NOT_AUTHORIZED;
+}
+
 /* A resource already bound elsewhere is taken over: the old stream ends
  * with conflict (RFC 6120 7.7.2.2, second option) and its resource goes
  * unavailable before the new one comes. */
@@ -655,6 +682,7 @@ int xs_c2s_new(xs_c2s **out, const xs_c2s_config *cfg, xs_store *store, char *er
     xmppim_callbacks_set_on_log(c->cb, on_log);
     xmppim_callbacks_set_on_closed(c->cb, on_closed);
     xmppim_callbacks_set_sasl_scram(c->cb, lookup_scram);
+    if (!cfg->no_plain) xmppim_callbacks_set_sasl_plain(c->cb, verify_plain);
     xmppim_callbacks_set_on_bind(c->cb, on_bind);
     xmppim_callbacks_set_on_ready(c->cb, on_ready);
     xmppim_callbacks_set_on_stanza(c->cb, on_stanza);
@@ -664,7 +692,8 @@ int xs_c2s_new(xs_c2s **out, const xs_c2s_config *cfg, xs_store *store, char *er
   if (rv == 0) rv = xmppim_options_set_close_timeout(c->opt, CLOSE_GRACE_MS);
   if (rv == 0 && cfg->no_channel_binding)
     rv = xmppim_options_set_sasl_mechanisms(c->opt, (1u << XMPPIM_SASL_MECH_SCRAM_SHA_1) |
-                                                        (1u << XMPPIM_SASL_MECH_SCRAM_SHA_256));
+                                                        (1u << XMPPIM_SASL_MECH_SCRAM_SHA_256) |
+                                                        (1u << XMPPIM_SASL_MECH_PLAIN));
   for (size_t i = 0; rv == 0; i++) {
     const char *name, *ns;
     if (xmppim_server_stream_feature(c->srv, i, &name, &ns) != 0) break;

@@ -20,7 +20,8 @@ typedef struct xs_c2s_config {
   const char *key_file;    /* PEM private key */
   const char *tls_priority;    /* GnuTLS priority string, or NULL for the library's */
   int no_channel_binding;      /* offer SCRAM without the -PLUS forms */
-  int tls_exporter;            /* -PLUS under TLS 1.3 too (tls-exporter), not only 1.2 */
+  int tls_exporter;
+  int no_plain;                /* offer no PLAIN (SCRAM only) */            /* -PLUS under TLS 1.3 too (tls-exporter), not only 1.2 */
   size_t max_connections;  /* further ones are accepted and closed at once */
   uint64_t login_timeout_ms;   /* from accept to a bound resource */
   uint64_t shutdown_grace_ms;  /* how long output may take to drain at shutdown */

@@ -48,6 +48,8 @@ static void usage(FILE *out) {
           "                        TLS 1.2 only, with tls-unique, since clients that know only\n"
           "                        tls-unique (slixmpp 1.8) would pick them and fail\n"
           "  --no-channel-binding  offer SCRAM without the -PLUS forms at all\n"
+          "  --no-plain            offer no PLAIN (by default it is offered, over TLS only, for\n"
+          "                        clients without SCRAM; checked against the SCRAM keys)\n"
           "  --log-level L         error, warn, info (default) or debug\n"
           "  --max-connections N   connections open at once (default %d)\n"
           "  --login-timeout S     seconds a client has to log in (default %d)\n"
@@ -62,7 +64,7 @@ typedef struct options {
   const char *jid;
   const char *domain, *listen, *data, *cert, *key, *log_level, *tls_priority;
   unsigned long max_connections, login_timeout_s;
-  int help, version, no_channel_binding, tls_exporter;
+  int help, version, no_channel_binding, tls_exporter, no_plain;
 } options;
 
 static int parse_number(const char *text, unsigned long max, unsigned long *out) {
@@ -97,6 +99,10 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (strcmp(arg, "--no-channel-binding") == 0 && !o->command) {
       o->no_channel_binding = 1;
+      continue;
+    }
+    if (strcmp(arg, "--no-plain") == 0 && !o->command) {
+      o->no_plain = 1;
       continue;
     }
     if (strcmp(arg, "--tls-exporter") == 0 && !o->command) {
@@ -280,6 +286,7 @@ static int run_server(const options *o, const char *domain, const char *data_dir
                        .tls_priority = o->tls_priority,
                        .no_channel_binding = o->no_channel_binding,
                        .tls_exporter = o->tls_exporter,
+                       .no_plain = o->no_plain,
                        .max_connections = o->max_connections,
                        .login_timeout_ms = (uint64_t)o->login_timeout_s * 1000,
                        .shutdown_grace_ms = SHUTDOWN_GRACE_MS};
