@@ -118,10 +118,7 @@ async def test_iq_to_full_jid_needs_shared_presence(env):
                                 "server" % stranger_answer)
     await befriend(alice, bob)
     friend_answer = await iq_error_condition(alice, bob.full)
-    if friend_answer != "feature-not-implemented" and not env.known_bug(
-            "xmppim-server", "R8.5.3.1-c: bob's IQ error to alice's full JID is dropped "
-            "(lib/session/session.c xmppim_session_dispatch_stanza takes every IQ "
-            "result/error as an answer to the server's own requests)"):
+    if friend_answer != "feature-not-implemented":
         raise ExpectationFailed("R8.5.3.1: the IQ should reach bob's resource, which answers "
                                 "feature-not-implemented; got %s" % friend_answer)
 

@@ -14,19 +14,7 @@ from servers import Skip
 
 # Failures that come from the sender, not from the server under test: the
 # test is skipped (with the reason) only when the output shows exactly that.
-KNOWN_INCOMPATIBILITIES = {
-    "xmppim-server": [
-        # go-xmpp writes "<starttls .../>\n": the newline, sent before
-        # <proceed/> against RFC 6120 5.3.3 (C5.3.3-a), reaches GnuTLS as the
-        # first handshake bytes. Prosody tolerates it; see the report.
-        (b"starttls handshake: remote error: tls: unexpected message",
-         "go-xmpp sends whitespace after <starttls/> (C5.3.3-a), which xmppim-server "
-         "passes to TLS"),
-        # Perl's Authen::SASL has no SCRAM and xmppim-server offers no PLAIN.
-        (b"No SASL mechanism found",
-         "Authen::SASL knows no SCRAM mechanism, the only ones xmppim-server offers"),
-    ],
-}
+KNOWN_INCOMPATIBILITIES = {}
 
 
 async def run_sender(env, argv, text):
