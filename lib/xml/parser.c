@@ -921,7 +921,7 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
     if (skipped == len) return (long)len;
     p->restarted = 0;
   }
-  long rv = feed(p, data + skipped, len - skipped);
+  long rv = skipped ? feed(p, data + skipped, len - skipped) : feed(p, data, len);
   return rv < 0 ? rv : rv + (long)skipped;
 }
 
