@@ -46,7 +46,7 @@ struct xmppim_parser {
   void *user_data;
   xmppim_parser_limits limits;
   int fragment; /* the document's root element is the one stanza */
-  int restarted; /* reset and nothing but whitespace fed since */
+  int at_start; /* nothing but whitespace fed to this document yet */
 
   xmlParserCtxtPtr ctxt; /* created when the first byte of a stream arrives */
   parser_state state;
@@ -608,6 +608,7 @@ int xmppim_parser_new(xmppim_parser **out, const xmppim_parser_callbacks *callba
   p->user_data = user_data;
   p->limits = lim;
   p->stanza_level = 1;
+  p->at_start = 1;
   xmppim_arena_init(&p->arena, m, STANZA_FIRST_CHUNK);
   xmppim_arena_init(&p->header_arena, m, 256);
   pthread_once(&libxml_once, libxml_init);
@@ -659,7 +660,7 @@ static void reset_now(xmppim_parser *p) {
   p->pause_after_slice = 0;
   p->dialback_prefix = NULL;
   p->reset_requested = 0;
-  p->restarted = 1;
+  p->at_start = 1;
   p->stop_pos = 0;
 }
 
@@ -909,17 +910,19 @@ static long feed(xmppim_parser *p, const char *data, size_t len);
 
 long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
   if (!p || (!data && len) || len > (size_t)LONG_MAX) return XMPPIM_ERR_INVALID_ARGUMENT;
-  /* After a restart, whitespace before the new header still belongs to
-   * the old stream, between its elements (a client writing "</auth>\n" or
-   * "<starttls/>\n" in one go): an XML declaration may only open a
-   * document, so it must not reach the new one. */
+  /* Whitespace before a stream's header is skipped: after a restart it
+   * still belongs to the old stream, between its elements (a client
+   * writing "</auth>\n" or "<starttls/>\n" in one go), and an XML
+   * declaration may only open a document, so it must not reach the new
+   * one; a first stream is treated the same, so that a reset parser and a
+   * new one behave alike. */
   size_t skipped = 0;
-  if (p->restarted && !p->in_parse) {
+  if (p->at_start && !p->in_parse) {
     while (skipped < len && (data[skipped] == ' ' || data[skipped] == '\t' || data[skipped] == '\r' ||
                              data[skipped] == '\n'))
       skipped++;
     if (skipped == len) return (long)len;
-    p->restarted = 0;
+    p->at_start = 0;
   }
   long rv = skipped ? feed(p, data + skipped, len - skipped) : feed(p, data, len);
   return rv < 0 ? rv : rv + (long)skipped;
