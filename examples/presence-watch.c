@@ -11,9 +11,9 @@
  *   XMPPIM_PASSWORD=secret presence-watch juliet@example.com
  *
  * Build: part of the project (meson), or on its own with
- *   cc presence-watch.c $(pkg-config --cflags --libs xmppim)
+ *   cc presence-watch.c client-cli.c $(pkg-config --cflags --libs xmppim)
  */
-/* sigaction, termios and isatty are POSIX, not C11. */
+/* sigaction is POSIX, not C11. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
-#include <unistd.h>
 #include <xmppim.h>
 #include <xmppim/client.h>
+
+#include "client-cli.h"
 
 typedef struct watch {
   const char *jid;
@@ -86,51 +86,6 @@ static int usage(const char *argv0) {
   return 2;
 }
 
-/* Loads FILE once to say what is wrong with it: the client would only
- * report "invalid argument". */
-static int ca_file_loads(const char *file) {
-  xmppim_tls_config *cfg;
-  if (xmppim_tls_config_new(&cfg) != 0) return 0;
-  int ok = xmppim_tls_config_set_ca_file(cfg, file) == 0;
-  if (!ok) fprintf(stderr, "presence-watch: %s\n", xmppim_tls_config_error_text(cfg));
-  xmppim_tls_config_free(cfg);
-  return ok;
-}
-
-/* HOST:PORT, or [IPv6]:PORT. */
-static int parse_address(const char *text, char *host, size_t cap, uint16_t *port) {
-  const char *colon = strrchr(text, ':');
-  if (!colon || colon == text) return -1;
-  const char *start = text, *end = colon;
-  if (*start == '[' && end[-1] == ']') start++, end--;
-  char *rest;
-  long p = strtol(colon + 1, &rest, 10);
-  if (*rest || p < 1 || p > 65535 || (size_t)(end - start) >= cap) return -1;
-  memcpy(host, start, (size_t)(end - start));
-  host[end - start] = '\0';
-  *port = (uint16_t)p;
-  return 0;
-}
-
-/* One line from standard input, without echo when it is a terminal. */
-static int read_password(char *buf, size_t cap) {
-  struct termios saved, quiet;
-  int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
-  if (tty) {
-    fprintf(stderr, "password: ");
-    quiet = saved;
-    quiet.c_lflag &= ~(tcflag_t)ECHO;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  }
-  int ok = fgets(buf, (int)cap, stdin) != NULL;
-  if (tty) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-    fprintf(stderr, "\n");
-  }
-  buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
-  return ok && buf[0] ? 0 : -1;
-}
-
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0); /* each event as it happens, also into a pipe or file */
   xmppim_client_options *opt;
@@ -139,23 +94,13 @@ int main(int argc, char **argv) {
   int npositional = 0, bad = 0;
   for (int i = 1; i < argc && !bad; i++) {
     const char *arg = argv[i];
-    if (strcmp(arg, "--ca") == 0 && i + 1 < argc) {
-      if (!ca_file_loads(argv[++i])) {
-        xmppim_client_options_free(opt);
-        return 2;
-      }
-      bad = xmppim_client_options_set_ca_file(opt, argv[i]) != 0;
-    } else if (strcmp(arg, "--insecure") == 0) {
-      bad = xmppim_client_options_set_insecure_skip_verify(opt, 1) != 0;
-    } else if (strcmp(arg, "--address") == 0 && i + 1 < argc) {
-      char host[64];
-      uint16_t port;
-      if (parse_address(argv[++i], host, sizeof host, &port) != 0 ||
-          xmppim_client_options_set_address(opt, host, port) != 0) {
-        fprintf(stderr, "presence-watch: bad address %s (numeric HOST:PORT)\n", argv[i]);
-        xmppim_client_options_free(opt);
-        return 2;
-      }
+    int known = client_cli_option(opt, "presence-watch", argc, argv, &i);
+    if (known < 0) {
+      xmppim_client_options_free(opt);
+      return 2;
+    }
+    if (known) {
+      continue;
     } else if (arg[0] == '-' || npositional == 2) {
       bad = 1;
     } else {
@@ -168,10 +113,7 @@ int main(int argc, char **argv) {
   }
   const char *jid = positional[0];
   char password[1024];
-  const char *from_env = getenv("XMPPIM_PASSWORD");
-  if (from_env || positional[1])
-    snprintf(password, sizeof password, "%s", from_env ? from_env : positional[1]);
-  else if (read_password(password, sizeof password) != 0) {
+  if (client_cli_password(password, sizeof password, positional[1]) != 0) {
     fprintf(stderr, "presence-watch: no password given\n");
     xmppim_client_options_free(opt);
     return 2;
