@@ -155,16 +155,19 @@ static void fail(xmppim_resolver *r, int status, const char *fmt, const char *ar
 
 static int add_candidate(xmppim_resolver *r, const char *addr, int family, uint16_t port,
                          int tls, const char *host) {
+  size_t alen = strlen(addr), hlen = strlen(host);
+  if (alen >= sizeof ((xmppim_net_candidate *)0)->address || hlen >= sizeof ((xmppim_net_candidate *)0)->host)
+    return XMPPIM_ERR_INVALID_ARGUMENT;
   xmppim_net_candidate *n = realloc(r->cands, (r->ncands + 1) * sizeof *n);
   if (!n) return XMPPIM_ERR_NOMEM;
   r->cands = n;
   xmppim_net_candidate *c = &n[r->ncands++];
   memset(c, 0, sizeof *c);
-  snprintf(c->address, sizeof c->address, "%s", addr);
+  memcpy(c->address, addr, alen + 1);
   c->family = family;
   c->port = port;
   c->direct_tls = tls;
-  snprintf(c->host, sizeof c->host, "%s", host);
+  memcpy(c->host, host, hlen + 1);
   return 0;
 }
 

@@ -322,18 +322,19 @@ static void chain_online(chain *c, host *h) {
   }
   for (size_t i = 0; i < n; i++) send_from(c->srv, c->u.full[i], tpl_available, NULL, NULL);
   /* User i got its own presence (R4.2.2-b), i-1's in answer to its probe
-   * (i-1 was online: subscription to), and i+1's broadcast (subscription
-   * from) when i+1 came online: both ways, or one of them is missing. */
+   * (i-1 was online: subscription to), i+1's unavailable in answer to the
+   * other probe (i+1 was not online yet: R4.3.2-f), and i+1's broadcast
+   * (subscription from) when i+1 came online. */
   for (size_t i = 0; i < n; i++) {
-    size_t want = 1 + (i > 0) + (i + 1 < n);
+    size_t want = 1 + (i > 0) + 2 * (i + 1 < n);
     if (h->got[i] != want) {
       fail("chain: %s got %zu presence stanzas going online, not %zu", c->u.bare[i], h->got[i], want);
       break;
     }
   }
-  if (h->available != h->delivered || h->delivered != 3 * n - 2)
-    fail("chain: %zu stanzas (%zu available presence) for %zu users going online, not %zu", h->delivered,
-         h->available, n, 3 * n - 2);
+  if (h->available != 3 * n - 2 || h->delivered != 4 * n - 3)
+    fail("chain: %zu stanzas (%zu available presence) for %zu users going online, not %zu (%zu)", h->delivered,
+         h->available, n, 4 * n - 3, 3 * n - 2);
   check_clean(h, "chain");
 }
 
@@ -460,11 +461,12 @@ static void star_new(star *s, size_t contacts, host *h, const xmppim_mem *store_
     }
   }
   /* Online contacts announce themselves while the hub is not available:
-   * each one gets only its own presence back. */
+   * each one gets its own presence back and the hub's unavailable, in
+   * answer to its probe (R4.3.2-f). */
   host_reset(h);
   for (size_t i = 0; i < contacts; i++)
     if (contact_online(i)) send_from(s->srv, s->c.full[i], tpl_available, NULL, NULL);
-  if (h->delivered != s->online || h->available != s->online || h->got[contacts])
+  if (h->delivered != 2 * s->online || h->available != s->online || h->got[contacts])
     fail("fan-out: %zu contacts going online got %zu stanzas (%zu to the hub)", s->online, h->delivered,
          h->got[contacts]);
   check_clean(h, "fan-out setup");
@@ -490,11 +492,14 @@ static double star_event(star *s, host *h, const xmppim_stanza *presence, int av
   /* 4.2.2 / 4.5.2: to every from/both contact (the K online ones take it;
    * to an offline one it is dropped, 8.5.2.2.2) and to the hub's own
    * resource; 4.2.2-c / 4.3: going online, each online contact's presence
-   * comes back to the hub, answered locally. */
-  size_t hub_want = available ? 1 + k : 1, total = available ? 2 * k + 1 : k + 1;
+   * comes back to the hub, answered locally, and each offline contact's
+   * unavailable (R4.3.2-f). */
+  size_t hub_want = available ? 1 + nc : 1, typed_want = available ? 2 * k + 1 : k + 1;
+  size_t total = available ? typed_want + (nc - k) : typed_want;
   size_t typed = available ? h->available : h->unavailable;
-  if (h->delivered != total || typed != total)
-    fail("fan-out: %s delivered %zu stanzas (%zu of that type), not %zu", what, h->delivered, typed, total);
+  if (h->delivered != total || typed != typed_want)
+    fail("fan-out: %s delivered %zu stanzas (%zu of that type), not %zu (%zu)", what, h->delivered, typed, total,
+         typed_want);
   if (h->got[nc] != hub_want) fail("fan-out: %s: the hub got %zu stanzas, not %zu", what, h->got[nc], hub_want);
   for (size_t i = 0; i < nc; i++)
     if (h->got[i] != (size_t)contact_online(i)) {
@@ -621,7 +626,7 @@ int main(int argc, char **argv) {
   size_t fruns = runs * 4;
   double *ton_t = xalloc(fruns, sizeof *ton_t), *tonr_t = xalloc(fruns, sizeof *tonr_t);
   double *toff_t = xalloc(fruns, sizeof *toff_t), *toffr_t = xalloc(fruns, sizeof *toffr_t);
-  size_t k = s.online, on_n = 2 * k + 1, off_n = k + 1;
+  size_t k = s.online, on_n = 2 * k + 1 + (contacts - k), off_n = k + 1;
   xmppim_stanza *on_out = stanza_from(tpl_available, xmppim_jid_to_string(s.hub), s.c.bare[0], NULL);
   xmppim_stanza *off_out = stanza_from(tpl_unavailable, xmppim_jid_to_string(s.hub), s.c.bare[0], NULL);
   for (size_t r = 0; r < fruns; r++) {
@@ -633,10 +638,11 @@ int main(int argc, char **argv) {
   double ton = median(ton_t, fruns), tonr = median(tonr_t, fruns);
   double tof = median(toff_t, fruns), tofr = median(toffr_t, fruns);
   printf("presence-fanout: 1 user, %zu contacts both ways, %zu online (median of %zu): going online %.2f ms "
-         "(%zu stanzas delivered: %zu of the broadcast to %zu contacts, 1 own, %zu contacts' presence; %.0f "
+         "(%zu stanzas delivered: %zu of the broadcast to %zu contacts, 1 own, %zu contacts' presence, %zu "
+         "offline contacts' unavailable; %.0f "
          "ns/stanza), reference serialize %.2f ms, ratio %.2f; going offline %.2f ms (%zu stanzas: %zu of the "
          "broadcast, 1 own; %.0f ns/stanza), reference serialize %.2f ms, ratio %.2f\n",
-         contacts, k, fruns, ton * 1e3, on_n, k, contacts, k, ton * 1e9 / (double)on_n, tonr * 1e3, ton / tonr,
+         contacts, k, fruns, ton * 1e3, on_n, k, contacts, k, contacts - k, ton * 1e9 / (double)on_n, tonr * 1e3, ton / tonr,
          tof * 1e3, off_n, k, tof * 1e9 / (double)off_n, tofr * 1e3, tof / tofr);
   xmppim_stanza_free(on_out);
   xmppim_stanza_free(off_out);
@@ -659,8 +665,8 @@ int main(int argc, char **argv) {
   host_reset(&h);
   for (size_t i = 0; i < n; i++) bind_or_die(mc.srv, mc.u.full[i]);
   for (size_t i = 0; i < n; i++) send_from(mc.srv, mc.u.full[i], tpl_available, NULL, NULL);
-  if (h.delivered != 3 * n - 2)
-    fail("memory: %zu stanzas for %zu users going online, not %zu", h.delivered, n, 3 * n - 2);
+  if (h.delivered != 4 * n - 3)
+    fail("memory: %zu stanzas for %zu users going online, not %zu", h.delivered, n, 4 * n - 3);
   size_t live_n = cnt.live - live0, blocks_n = cnt.blocks - blocks0, items_n = 2 * (n - 1);
   /* Routing leaves nothing behind. */
   route(mc.srv, &mc.u, m < 100000 ? m : 100000, 0xfeed, &h, sl, want);
