@@ -1,10 +1,11 @@
 /* The client examples' shared command line (see client-cli.h). */
-/* termios and isatty are POSIX, not C11. */
+/* termios, isatty and sigaction are POSIX, not C11. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "client-cli.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,4 +72,66 @@ int client_cli_password(char *buf, size_t cap, const char *given) {
   }
   buf[ok ? strcspn(buf, "\r\n") : 0] = '\0';
   return ok && buf[0] ? 0 : -1;
+}
+
+void client_cli_connected(client_cli_state *st) { st->ever_online = 1; }
+
+void client_cli_disconnected(client_cli_state *st, const char *reason) {
+  st->failed = !st->ever_online && !st->logging_out;
+  st->offline = st->logging_out || st->failed;
+  printf("offline: %s%s\n", reason, st->offline ? "" : " (trying again)");
+}
+
+int client_cli_account(int argc, char **argv, const char *prog, xmppim_client_options *opt,
+                       const char **jid, char *password, size_t cap) {
+  const char *positional[2] = {NULL, NULL};
+  int npositional = 0;
+  for (int i = 1; i < argc; i++) {
+    int known = client_cli_option(opt, prog, argc, argv, &i);
+    if (known < 0) return 2;
+    if (known) continue;
+    if (argv[i][0] == '-' || npositional == 2) npositional = -1;
+    if (npositional < 0) break;
+    positional[npositional++] = argv[i];
+  }
+  if (npositional <= 0) {
+    fprintf(stderr,
+            "usage: %s " CLIENT_CLI_OPTIONS " JID [PASSWORD]\n"
+            "The password is read from XMPPIM_PASSWORD, else from the command line, else from\n"
+            "standard input (one line).\n",
+            prog);
+    return 2;
+  }
+  *jid = positional[0];
+  if (client_cli_password(password, cap, positional[1]) != 0) {
+    fprintf(stderr, "%s: no password given\n", prog);
+    return 2;
+  }
+  return 0;
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+int client_cli_run(xmppim_loop *loop, xmppim_client *c, client_cli_state *st) {
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  /* A signal interrupts the wait; the 500 ms bound covers one that lands
+   * just before it starts. */
+  uint64_t give_up_at = UINT64_MAX;
+  while (!st->offline && xmppim_loop_now() < give_up_at) {
+    if (interrupted && !st->logging_out) {
+      st->logging_out = 1;
+      /* Waiting to retry, there is no connection to close: done. */
+      st->offline = xmppim_client_session(c) == NULL;
+      xmppim_client_disconnect(c);
+      give_up_at = xmppim_loop_now() + 5000;
+    }
+    if (xmppim_loop_run_once(loop, 500) < 0) break;
+  }
+  return st->failed ? 1 : 0;
 }
