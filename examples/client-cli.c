@@ -82,7 +82,7 @@ void client_cli_disconnected(client_cli_state *st, const char *reason) {
   printf("offline: %s%s\n", reason, st->offline ? "" : " (trying again)");
 }
 
-int client_cli_account(int argc, char **argv, const char *prog, xmppim_client_options *opt,
+static int client_cli_account(int argc, char **argv, const char *prog, xmppim_client_options *opt,
                        const char **jid, char *password, size_t cap) {
   const char *positional[2] = {NULL, NULL};
   int npositional = 0;
@@ -116,7 +116,7 @@ static void on_signal(int sig) {
   interrupted = 1;
 }
 
-int client_cli_run(xmppim_loop *loop, xmppim_client *c, client_cli_state *st) {
+static int client_cli_run(xmppim_loop *loop, xmppim_client *c, client_cli_state *st) {
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
@@ -134,4 +134,34 @@ int client_cli_run(xmppim_loop *loop, xmppim_client *c, client_cli_state *st) {
     if (xmppim_loop_run_once(loop, 500) < 0) break;
   }
   return st->failed ? 1 : 0;
+}
+
+int client_cli_main(int argc, char **argv, const client_cli_app *app) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* each event as it happens, also into a pipe or file */
+  xmppim_client_options *opt;
+  if (xmppim_client_options_new(&opt) != 0) return 1;
+  char password[1024];
+  int status = client_cli_account(argc, argv, app->prog, opt, app->jid, password, sizeof password);
+  if (status != 0) {
+    xmppim_client_options_free(opt);
+    return status;
+  }
+  xmppim_client_options_set_reconnect(opt, 1);
+  xmppim_loop *loop = NULL;
+  xmppim_client *c = NULL;
+  int rv = xmppim_loop_new(&loop);
+  if (rv == 0) rv = xmppim_client_new(&c, loop, *app->jid, password, &app->cb, app->user_data, opt);
+  xmppim_client_options_free(opt);
+  memset(password, 0, sizeof password);
+  if (rv == 0) rv = xmppim_client_set_presence(c, app->show, app->status, app->priority);
+  if (rv == 0) rv = xmppim_client_connect(c);
+  if (rv != 0) {
+    fprintf(stderr, "%s: cannot log in as '%s': %s\n", app->prog, *app->jid, xmppim_strerror(rv));
+    status = 1;
+  } else {
+    status = client_cli_run(loop, c, app->state);
+  }
+  xmppim_client_free(c);
+  xmppim_loop_free(loop);
+  return status;
 }

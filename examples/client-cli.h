@@ -39,19 +39,27 @@ void client_cli_connected(client_cli_state *st);
  * attempt fails: a wrong password or certificate would fail forever. */
 void client_cli_disconnected(client_cli_state *st, const char *reason);
 
-/*
- * Reads "[options] JID [PASSWORD]" (the options above; the password as
- * client_cli_password() says), printing the usage on a mistake.
- * @return 0, or the exit status to end with (2).
- */
-int client_cli_account(int argc, char **argv, const char *prog, xmppim_client_options *opt,
-                       const char **jid, char *password, size_t cap);
+/* What a long-running example is: its name, callbacks and presence. */
+typedef struct client_cli_app {
+  const char *prog;               /* for messages */
+  xmppim_client_callbacks cb;     /* on_connected and on_disconnected call the two above */
+  void *user_data;                /* handed to the callbacks */
+  client_cli_state *state;        /* inside user_data */
+  const char **jid;               /* set to the account's JID before connecting */
+  xmppim_show show;               /* the presence it shows */
+  const char *status;
+  int priority;
+} client_cli_app;
 
 /*
- * Runs the loop until SIGINT or SIGTERM (then logs out, waiting 5 s at
- * most for the server) or until the first login fails.
- * @return the exit status: 1 when the first login failed, else 0.
+ * The whole main of echo-bot and presence-watch: reads "[options] JID
+ * [PASSWORD]" (the options above; the password as client_cli_password()
+ * says), logs in with reconnect on and the app's presence, and runs until
+ * SIGINT or SIGTERM (then logs out, waiting 5 s at most for the server) or
+ * until the first login fails.
+ * @return the exit status: 2 for a mistake on the command line, 1 when the
+ * first login failed, else 0.
  */
-int client_cli_run(xmppim_loop *loop, xmppim_client *c, client_cli_state *st);
+int client_cli_main(int argc, char **argv, const client_cli_app *app);
 
 #endif

@@ -10,8 +10,6 @@
  *   cc echo-bot.c client-cli.c $(pkg-config --cflags --libs xmppim)
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <xmppim.h>
 #include <xmppim/client.h>
 
@@ -58,36 +56,16 @@ static void on_subscription_request(xmppim_client *c, const char *from, void *ud
 /* ---- the command line ---- */
 
 int main(int argc, char **argv) {
-  setvbuf(stdout, NULL, _IOLBF, 0); /* each event as it happens, also into a pipe or file */
-  xmppim_client_options *opt;
-  if (xmppim_client_options_new(&opt) != 0) return 1;
   bot b = {0};
-  char password[1024];
-  int status = client_cli_account(argc, argv, "echo-bot", opt, &b.jid, password, sizeof password);
-  if (status != 0) {
-    xmppim_client_options_free(opt);
-    return status;
-  }
-  xmppim_client_options_set_reconnect(opt, 1);
-  xmppim_client_callbacks cb = {.on_connected = on_connected,
-                                .on_disconnected = on_disconnected,
-                                .on_message = on_message,
-                                .on_subscription_request = on_subscription_request};
-  xmppim_loop *loop = NULL;
-  xmppim_client *c = NULL;
-  int rv = xmppim_loop_new(&loop);
-  if (rv == 0) rv = xmppim_client_new(&c, loop, b.jid, password, &cb, &b, opt);
-  xmppim_client_options_free(opt);
-  memset(password, 0, sizeof password);
-  if (rv == 0) rv = xmppim_client_set_presence(c, XMPPIM_SHOW_CHAT, "Say something, I say it back", 0);
-  if (rv == 0) rv = xmppim_client_connect(c);
-  if (rv != 0) {
-    fprintf(stderr, "echo-bot: cannot log in as '%s': %s\n", b.jid, xmppim_strerror(rv));
-    status = 1;
-  } else {
-    status = client_cli_run(loop, c, &b.st);
-  }
-  xmppim_client_free(c);
-  xmppim_loop_free(loop);
-  return status;
+  client_cli_app app = {.prog = "echo-bot",
+                        .cb = {.on_connected = on_connected,
+                               .on_disconnected = on_disconnected,
+                               .on_message = on_message,
+                               .on_subscription_request = on_subscription_request},
+                        .user_data = &b,
+                        .state = &b.st,
+                        .jid = &b.jid,
+                        .show = XMPPIM_SHOW_CHAT,
+                        .status = "Say something, I say it back"};
+  return client_cli_main(argc, argv, &app);
 }

@@ -14,8 +14,6 @@
  *   cc presence-watch.c client-cli.c $(pkg-config --cflags --libs xmppim)
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <xmppim.h>
 #include <xmppim/client.h>
@@ -62,36 +60,17 @@ static void on_disconnected(xmppim_client *c, const char *reason, void *ud) {
 /* ---- the command line ---- */
 
 int main(int argc, char **argv) {
-  setvbuf(stdout, NULL, _IOLBF, 0); /* each event as it happens, also into a pipe or file */
-  xmppim_client_options *opt;
-  if (xmppim_client_options_new(&opt) != 0) return 1;
   watch w = {0};
-  char password[1024];
-  int status = client_cli_account(argc, argv, "presence-watch", opt, &w.jid, password, sizeof password);
-  if (status != 0) {
-    xmppim_client_options_free(opt);
-    return status;
-  }
-  xmppim_client_options_set_reconnect(opt, 1);
-  xmppim_client_callbacks cb = {.on_connected = on_connected,
-                                .on_disconnected = on_disconnected,
-                                .on_presence = on_presence};
-  xmppim_loop *loop = NULL;
-  xmppim_client *c = NULL;
-  int rv = xmppim_loop_new(&loop);
-  if (rv == 0) rv = xmppim_client_new(&c, loop, w.jid, password, &cb, &w, opt);
-  xmppim_client_options_free(opt);
-  memset(password, 0, sizeof password);
   /* Priority -1: messages to the bare JID go to the user's real clients. */
-  if (rv == 0) rv = xmppim_client_set_presence(c, XMPPIM_SHOW_ONLINE, "watching presence", -1);
-  if (rv == 0) rv = xmppim_client_connect(c);
-  if (rv != 0) {
-    fprintf(stderr, "presence-watch: cannot log in as '%s': %s\n", w.jid, xmppim_strerror(rv));
-    status = 1;
-  } else {
-    status = client_cli_run(loop, c, &w.st);
-  }
-  xmppim_client_free(c);
-  xmppim_loop_free(loop);
-  return status;
+  client_cli_app app = {.prog = "presence-watch",
+                        .cb = {.on_connected = on_connected,
+                               .on_disconnected = on_disconnected,
+                               .on_presence = on_presence},
+                        .user_data = &w,
+                        .state = &w.st,
+                        .jid = &w.jid,
+                        .show = XMPPIM_SHOW_ONLINE,
+                        .status = "watching presence",
+                        .priority = -1};
+  return client_cli_main(argc, argv, &app);
 }
