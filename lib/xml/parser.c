@@ -918,9 +918,7 @@ long xmppim_parser_feed(xmppim_parser *p, const char *data, size_t len) {
    * new one behave alike. */
   size_t skipped = 0;
   if (p->at_start && !p->in_parse) {
-    while (skipped < len && (data[skipped] == ' ' || data[skipped] == '\t' || data[skipped] == '\r' ||
-                             data[skipped] == '\n'))
-      skipped++;
+    while (skipped < len && is_xml_space((xmlChar)data[skipped])) skipped++;
     if (skipped == len) return (long)len;
     p->at_start = 0;
   }
