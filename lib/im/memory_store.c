@@ -9,6 +9,7 @@
 #include "im/roster_store.h"
 #include "util/map.h"
 #include "util/mem.h"
+#include "xml/tree.h"
 
 typedef struct mem_user {
   char *bare;
@@ -166,20 +167,13 @@ static int offline_put(void *data, const char *user, const xmppim_stanza *messag
   mem_user *u = find_user(st, user);
   if (!u) return XMPPIM_ERR_NOT_FOUND;
   if (u->noffline >= st->offline_limit) return XMPPIM_ERR_LIMIT;
-  size_t need = 0;
-  if (xmppim_stanza_serialize(message, NULL, NULL, 0, &need) != XMPPIM_ERR_BUFFER_TOO_SMALL)
-    return XMPPIM_ERR_INTERNAL;
-  char *xml = xmppim_mem_malloc(&st->mem, need + 1);
+  char *xml = xmppim_stanza_to_string(message, &st->mem, 0, NULL);
   char **v = xml ? xmppim_mem_realloc(&st->mem, u->offline, (u->noffline + 1) * sizeof(*v)) : NULL;
   if (!v) {
     xmppim_mem_free(&st->mem, xml);
     return XMPPIM_ERR_NOMEM;
   }
   u->offline = v;
-  if (xmppim_stanza_serialize(message, NULL, xml, need + 1, &need) != 0) {
-    xmppim_mem_free(&st->mem, xml);
-    return XMPPIM_ERR_INTERNAL;
-  }
   u->offline[u->noffline++] = xml;
   return 0;
 }
@@ -218,15 +212,8 @@ static int last_put(void *data, const char *user, const xmppim_stanza *presence)
     u->last = NULL;
     return 0;
   }
-  size_t need = 0;
-  if (xmppim_stanza_serialize(presence, NULL, NULL, 0, &need) != XMPPIM_ERR_BUFFER_TOO_SMALL)
-    return XMPPIM_ERR_INTERNAL;
-  char *xml = xmppim_mem_malloc(&st->mem, need + 1);
+  char *xml = xmppim_stanza_to_string(presence, &st->mem, 0, NULL);
   if (!xml) return XMPPIM_ERR_NOMEM;
-  if (xmppim_stanza_serialize(presence, NULL, xml, need + 1, &need) != 0) {
-    xmppim_mem_free(&st->mem, xml);
-    return XMPPIM_ERR_INTERNAL;
-  }
   xmppim_mem_free(&st->mem, u->last);
   u->last = xml;
   return 0;

@@ -8,6 +8,7 @@
 
 #include "im/server_impl.h"
 #include "util/mem.h"
+#include "xml/tree.h"
 
 static xmppim_stanza *new_presence(xmppim_server *srv, const char *type, const char *from, const char *to) {
   xmppim_stanza *p;
@@ -65,16 +66,10 @@ static char *serialize_request(xmppim_server *srv, im_user *u, const xmppim_stan
   xmppim_stanza *copy;
   if (xmppim_stanza_copy(&copy, st, &srv->mem) != 0) return NULL;
   char *out = NULL;
-  size_t need = 0;
-  if (xmppim_stanza_set_attr(copy, "to", u->bare) == 0 &&
-      xmppim_stanza_serialize(copy, NULL, NULL, 0, &need) == XMPPIM_ERR_BUFFER_TOO_SMALL &&
-      need <= srv->opt.pending_bytes && (out = xmppim_mem_malloc(&srv->mem, need + 1)) != NULL &&
-      xmppim_stanza_serialize(copy, NULL, out, need + 1, &need) != 0) {
-    xmppim_mem_free(&srv->mem, out);
-    out = NULL;
-  }
+  *len = 0;
+  if (xmppim_stanza_set_attr(copy, "to", u->bare) == 0)
+    out = xmppim_stanza_to_string(copy, &srv->mem, srv->opt.pending_bytes, len);
   xmppim_stanza_free(copy);
-  *len = need;
   return out;
 }
 

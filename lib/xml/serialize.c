@@ -153,6 +153,18 @@ int xmppim_stanza_write(const xmppim_stanza *el, const char *inherited_ns, xmppi
   return w.error;
 }
 
+char *xmppim_stanza_to_string(const xmppim_stanza *el, const xmppim_mem *mem, size_t limit, size_t *len) {
+  xmppim_buf b;
+  /* the limit counts the text; the buffer also holds the final NUL */
+  xmppim_buf_init(&b, mem, limit ? limit + 1 : 0);
+  if (xmppim_stanza_write(el, NULL, &b) != 0 || xmppim_buf_append(&b, "", 1) != 0) {
+    xmppim_buf_free(&b);
+    return NULL;
+  }
+  if (len) *len = b.len - 1;
+  return b.data;
+}
+
 int xmppim_stanza_serialize(const xmppim_stanza *el, const char *inherited_ns, char *dst,
                             size_t cap, size_t *needed) {
   if (!el || (!dst && cap)) return XMPPIM_ERR_INVALID_ARGUMENT;

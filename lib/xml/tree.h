@@ -89,4 +89,9 @@ const char *xmppim_intern_lookup(const char *s, size_t len);
 struct xmppim_buf;
 int xmppim_stanza_write(const xmppim_stanza *el, const char *inherited_ns, struct xmppim_buf *out);
 
+/* The element serialized (no inherited namespace) in one pass into a new
+ * NUL-terminated string from `mem`, for keeping a stanza as text. NULL when
+ * memory runs out or the text would pass `limit` bytes (0: no limit). */
+char *xmppim_stanza_to_string(const xmppim_stanza *el, const xmppim_mem *mem, size_t limit, size_t *len);
+
 #endif
