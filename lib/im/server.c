@@ -539,6 +539,12 @@ static int process(xmppim_server *srv, const xmppim_jid *sender, const xmppim_st
       rv = 1;
       goto out;
     }
+  } else if (to_s && !to) {
+    /* From a remote server, a 'to' that is no JID names nobody here either,
+     * and an error would have to come from that non-address: dropped (fuzz
+     * finding: a roster set was refused "from" it and routed). */
+    rv = 1;
+    goto out;
   }
   if (strcmp(name, "iq") == 0) {
     rv = im_roster_iq(srv, st, from, to, from_client);

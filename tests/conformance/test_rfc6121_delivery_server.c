@@ -358,6 +358,25 @@ static void R8_3_a_R8_4_a_remote_and_domain(void **state) {
   hub_free(&h);
 }
 
+/* A remote server's stanza whose 'to' is no JID names nobody: nothing is
+ * delivered, answered or routed (an error would come "from" a non-address). */
+static void remote_stanza_with_malformed_to_dropped(void **state) {
+  (void)state;
+  hub h;
+  start(&h);
+  hub_client *a = hub_connect(&h, "alice", "home", 1);
+  hub_clear_log(a);
+  assert_int_equal(hub_remote(&h, "<iq type='set' id='m1' to='a@b@c' from='dave@remote.example/desk'>"
+                                  "<query xmlns='jabber:iq:roster'><item jid='x@remote.example'/></query></iq>"),
+                   1);
+  assert_int_equal(hub_remote(&h, "<message to='bad@@example.com' from='dave@remote.example/desk'><body>x</body>"
+                                  "</message>"),
+                   1);
+  assert_int_equal((int)h.nrouted, 0);
+  assert_int_equal(a->log_len, 0);
+  hub_free(&h);
+}
+
 /* A message from a remote server, in jabber:server, reaches the client in
  * jabber:client (R4.3.2-k's re-scoping, for messages alike). */
 static void remote_message_rescoped(void **state) {
@@ -391,6 +410,7 @@ int main(void) {
       cmocka_unit_test(R8_2_a_message_without_to),
       cmocka_unit_test(R8_3_a_R8_4_a_remote_and_domain),
       cmocka_unit_test(remote_message_rescoped),
+      cmocka_unit_test(remote_stanza_with_malformed_to_dropped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
