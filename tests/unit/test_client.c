@@ -24,6 +24,7 @@
 #include <xmppim/client.h>
 
 #include "dnsd.h"
+#include "tcp_world.h"
 #include "test_ca.h"
 
 static int make_certificates(void **state) {
@@ -227,8 +228,7 @@ static void world_start(world *w) {
   memset(w, 0, sizeof *w);
   w->dns.fd = -1;
   assert_int_equal(xmppim_loop_new(&w->loop), 0);
-  w->listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(w->listen_fd >= 0);
+  w->listen_fd = tcp_world_listen();
   assert_int_equal(xmppim_callbacks_new(&w->scb), 0);
   xmppim_callbacks_set_on_ready(w->scb, s_ready);
   xmppim_callbacks_set_on_starttls(w->scb, s_starttls);
@@ -261,6 +261,16 @@ static void world_stop(world *w) {
 }
 
 /* ---- client side ---- */
+
+/* Options that trust the CA made here and dial the world's listener. */
+static xmppim_client_options *world_client_options(world *w) {
+  xmppim_client_options *opt;
+  assert_int_equal(xmppim_client_options_new(&opt), 0);
+  assert_int_equal(xmppim_client_options_set_ca_file(opt, ca_file), 0);
+  assert_int_equal(
+      xmppim_client_options_set_address(opt, "127.0.0.1", xmppim_net_local_port(w->listen_fd)), 0);
+  return opt;
+}
 
 static void c_connected(xmppim_client *c, void *ud) {
   world *w = ud;
@@ -320,24 +330,9 @@ static void c_roster_changed(xmppim_client *c, void *ud) {
 static void client_over_tcp(void **state) {
   (void)state;
   world w;
-  memset(&w, 0, sizeof w);
-  assert_int_equal(xmppim_loop_new(&w.loop), 0);
-  w.listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(w.listen_fd >= 0);
-  assert_int_equal(xmppim_callbacks_new(&w.scb), 0);
-  xmppim_callbacks_set_on_ready(w.scb, s_ready);
-  xmppim_callbacks_set_on_starttls(w.scb, s_starttls);
-  xmppim_callbacks_set_on_stanza(w.scb, s_stanza);
-  xmppim_callbacks_set_sasl_scram(w.scb, lookup_scram);
-  assert_int_equal(xmppim_tls_config_new(&w.scfg), 0);
-  assert_int_equal(xmppim_tls_config_set_cert_key_files(w.scfg, cert_file, key_file), 0);
-  assert_int_equal(xmppim_loop_add(w.loop, l_prepare, l_dispatch, &w, &w.listener), 0);
+  world_start(&w);
 
-  xmppim_client_options *opt;
-  assert_int_equal(xmppim_client_options_new(&opt), 0);
-  assert_int_equal(xmppim_client_options_set_ca_file(opt, ca_file), 0);
-  assert_int_equal(
-      xmppim_client_options_set_address(opt, "127.0.0.1", xmppim_net_local_port(w.listen_fd)), 0);
+  xmppim_client_options *opt = world_client_options(&w);
   xmppim_client_callbacks cb = {.on_connected = c_connected,
                                 .on_disconnected = c_disconnected,
                                 .on_message = c_message,
@@ -370,32 +365,14 @@ static void client_over_tcp(void **state) {
                    XMPPIM_ERR_INVALID_STATE);
 
   xmppim_client_free(c);
-  xmppim_loop_remove(w.loop, w.listener);
-  xmppim_tls_free(w.stls);
-  xmppim_session_free(w.server);
-  xmppim_tls_config_free(w.scfg);
-  xmppim_callbacks_free(w.scb);
-  close(w.server_fd);
-  close(w.listen_fd);
-  xmppim_loop_free(w.loop);
+  world_stop(&w);
 }
 
 /* The server closes the stream: the client reports it, waits, dials again and logs in again. */
 static void reconnect_after_server_close(void **state) {
   (void)state;
   world w;
-  memset(&w, 0, sizeof w);
-  assert_int_equal(xmppim_loop_new(&w.loop), 0);
-  w.listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(w.listen_fd >= 0);
-  assert_int_equal(xmppim_callbacks_new(&w.scb), 0);
-  xmppim_callbacks_set_on_ready(w.scb, s_ready);
-  xmppim_callbacks_set_on_starttls(w.scb, s_starttls);
-  xmppim_callbacks_set_on_stanza(w.scb, s_stanza);
-  xmppim_callbacks_set_sasl_scram(w.scb, lookup_scram);
-  assert_int_equal(xmppim_tls_config_new(&w.scfg), 0);
-  assert_int_equal(xmppim_tls_config_set_cert_key_files(w.scfg, cert_file, key_file), 0);
-  assert_int_equal(xmppim_loop_add(w.loop, l_prepare, l_dispatch, &w, &w.listener), 0);
+  world_start(&w);
 
   xmppim_tls_config *ccfg;
   assert_int_equal(xmppim_tls_config_new(&ccfg), 0);
@@ -427,12 +404,7 @@ static void reconnect_after_server_close(void **state) {
   assert_int_equal(w.unavailable_when_disconnected, 1);
   assert_true(xmppim_client_will_retry(c));
   assert_false(xmppim_client_is_connected(c));
-  xmppim_tls_free(w.stls);
-  xmppim_session_free(w.server);
-  close(w.server_fd);
-  w.stls = NULL;
-  w.server = NULL;
-  w.server_done = 0;
+  world_drop_server(&w);
 
   RUN_UNTIL(w.connected == 2 && w.subscribed_seen == 2);
   assert_int_equal(w.roster_asked, 2);
@@ -447,15 +419,8 @@ static void reconnect_after_server_close(void **state) {
   assert_int_equal(w.connected, 2);
 
   xmppim_client_free(c);
-  xmppim_loop_remove(w.loop, w.listener);
-  xmppim_tls_free(w.stls);
-  xmppim_session_free(w.server);
-  xmppim_tls_config_free(w.scfg);
   xmppim_tls_config_free(ccfg);
-  xmppim_callbacks_free(w.scb);
-  close(w.server_fd);
-  close(w.listen_fd);
-  xmppim_loop_free(w.loop);
+  world_stop(&w);
 }
 
 /* Reconnect: the server side is gone; the client waits, then dials again. */
@@ -546,11 +511,7 @@ static void client_presence_password_deny_and_errors(void **state) {
   (void)state;
   world w;
   world_start(&w);
-  xmppim_client_options *opt;
-  assert_int_equal(xmppim_client_options_new(&opt), 0);
-  assert_int_equal(xmppim_client_options_set_ca_file(opt, ca_file), 0);
-  assert_int_equal(
-      xmppim_client_options_set_address(opt, "127.0.0.1", xmppim_net_local_port(w.listen_fd)), 0);
+  xmppim_client_options *opt = world_client_options(&w);
   assert_int_equal(xmppim_client_options_set_reconnect(opt, 1), 0);
   xmppim_client_callbacks cb = {.on_connected = c_connected,
                                 .on_disconnected = c_disconnected,

@@ -22,6 +22,8 @@
 
 #include <xmppim.h>
 
+#include "tcp_world.h"
+
 /* ---- plain sources ---- */
 
 typedef struct timer {
@@ -137,11 +139,7 @@ static void on_iq(xmppim_session *s, xmppim_stanza *result, void *ud);
 static void on_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
   (void)jid;
   world *w = ud;
-  if (s == w->server) {
-    w->server_ready = 1;
-    return;
-  }
-  w->client_ready = 1;
+  if (!tcp_world_ready(s, w->server, &w->server_ready, &w->client_ready)) return;
   /* an IQ the server swallows: only the loop's clock can end it */
   xmppim_stanza *iq;
   assert_int_equal(xmppim_stanza_new(&iq, NULL, "iq", "jabber:client"), 0);
@@ -162,10 +160,7 @@ static void on_iq(xmppim_session *s, xmppim_stanza *result, void *ud) {
   assert_non_null(body);
   memset(body, 'x', BIG);
   body[BIG] = '\0';
-  xmppim_stanza *m;
-  assert_int_equal(xmppim_message_new(&m, NULL, XMPPIM_MESSAGE_CHAT, "example.com", body, NULL), 0);
-  assert_int_equal(xmppim_session_send(s, m), 0);
-  xmppim_stanza_free(m);
+  tcp_world_send_chat(s, body);
   free(body);
 }
 
@@ -178,14 +173,6 @@ static int on_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
   w->body_len = strlen(body);
   assert_int_equal(xmppim_session_close(s), 0);
   return 0;
-}
-
-static xmppim_sasl_condition check_plain(const char *authcid, const char *password,
-                                         const char *authzid, void *ud) {
-  (void)authzid, (void)ud;
-  return strcmp(authcid, "juliet") == 0 && strcmp(password, "secret") == 0
-             ? XMPPIM_SASL_COND_NONE
-             : XMPPIM_SASL_COND_NOT_AUTHORIZED;
 }
 
 static void on_done(xmppim_loop_conn *c, xmppim_session *s, int fd, int status, void *ud) {
@@ -252,27 +239,13 @@ static void client_and_server_over_tcp(void **state) {
   world w;
   memset(&w, 0, sizeof w);
   assert_int_equal(xmppim_loop_new(&w.loop), 0);
-  w.listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(w.listen_fd >= 0);
+  w.listen_fd = tcp_world_listen();
 
-  assert_int_equal(xmppim_callbacks_new(&w.ccb), 0);
-  xmppim_callbacks_set_on_ready(w.ccb, on_ready);
-  assert_int_equal(xmppim_callbacks_new(&w.scb), 0);
-  xmppim_callbacks_set_on_ready(w.scb, on_ready);
-  xmppim_callbacks_set_on_stanza(w.scb, on_stanza);
-  xmppim_callbacks_set_sasl_plain(w.scb, check_plain);
-  assert_int_equal(xmppim_options_new(&w.copt), 0);
-  assert_int_equal(xmppim_options_set_require_tls(w.copt, 0), 0);
-  assert_int_equal(xmppim_options_set_allow_plain_without_tls(w.copt, 1), 0);
+  tcp_world_plain_setup(&w.ccb, &w.scb, &w.copt, &w.sopt, on_ready, on_stanza);
   assert_int_equal(xmppim_options_set_iq_timeout(w.copt, 60), 0);
-  assert_int_equal(xmppim_options_new(&w.sopt), 0);
-  assert_int_equal(xmppim_options_set_allow_plain_without_tls(w.sopt, 1), 0);
 
   xmppim_net_candidate c;
-  memset(&c, 0, sizeof c);
-  snprintf(c.address, sizeof c.address, "127.0.0.1");
-  c.family = AF_INET;
-  c.port = xmppim_net_local_port(w.listen_fd);
+  tcp_world_candidate(&c, w.listen_fd);
   assert_int_equal(xmppim_connector_new(&w.connector, &c, 1, 500, xmppim_loop_now()), 0);
 
   assert_int_equal(xmppim_loop_add(w.loop, listen_prepare, listen_dispatch, &w, &w.listen_src), 0);
@@ -308,33 +281,41 @@ static void client_and_server_over_tcp(void **state) {
   xmppim_session_free(w.client);
   xmppim_session_free(w.server);
   xmppim_connector_free(w.connector);
-  xmppim_callbacks_free(w.ccb);
-  xmppim_callbacks_free(w.scb);
-  xmppim_options_free(w.copt);
-  xmppim_options_free(w.sopt);
+  tcp_world_plain_free(w.ccb, w.scb, w.copt, w.sopt);
   close(w.listen_fd);
   xmppim_loop_free(w.loop);
+}
+
+/* A server session alone on one end of a socketpair (sv[0]); the test
+ * plays the client on sv[1]. */
+static void server_on_socketpair(world *w, int sv[2]) {
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  memset(w, 0, sizeof *w);
+  assert_int_equal(xmppim_loop_new(&w->loop), 0);
+  assert_int_equal(xmppim_session_server_new(&w->server, "example.com", NULL, w, NULL, NULL), 0);
+  w->client = (xmppim_session *)w; /* on_done tells the two apart by pointer */
+  assert_int_equal(xmppim_loop_add_session(w->loop, w->server, sv[0], on_done, w, NULL), 0);
+}
+
+/* Runs the loop until the server session is done (on_done closes sv[0]). */
+static void run_server_to_done(world *w) {
+  w->done = 1; /* only the server side reports here */
+  assert_int_equal(xmppim_loop_run(w->loop, xmppim_loop_now() + 2000), 0);
+  assert_int_equal(w->done, 2);
 }
 
 /* The peer hangs up in the middle of the stream: done with XMPPIM_ERR_IO. */
 static void hang_up_is_reported(void **state) {
   (void)state;
   int sv[2];
-  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   world w;
-  memset(&w, 0, sizeof w);
-  assert_int_equal(xmppim_loop_new(&w.loop), 0);
-  assert_int_equal(xmppim_session_server_new(&w.server, "example.com", NULL, &w, NULL, NULL), 0);
-  w.client = (xmppim_session *)&w; /* on_done tells the two apart by pointer */
-  assert_int_equal(xmppim_loop_add_session(w.loop, w.server, sv[0], on_done, &w, NULL), 0);
+  server_on_socketpair(&w, sv);
   const char *hdr = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                     "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "
                     "version='1.0'>";
   assert_int_equal(write(sv[1], hdr, strlen(hdr)), (ssize_t)strlen(hdr));
   close(sv[1]);
-  w.done = 1; /* only the server side reports here */
-  assert_int_equal(xmppim_loop_run(w.loop, xmppim_loop_now() + 2000), 0);
-  assert_int_equal(w.done, 2);
+  run_server_to_done(&w);
   assert_int_equal(w.server_status, XMPPIM_ERR_IO);
   xmppim_session_free(w.server);
   xmppim_loop_free(w.loop);
@@ -345,20 +326,13 @@ static void hang_up_is_reported(void **state) {
 static void stream_error_is_written_before_done(void **state) {
   (void)state;
   int sv[2];
-  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   world w;
-  memset(&w, 0, sizeof w);
-  assert_int_equal(xmppim_loop_new(&w.loop), 0);
-  assert_int_equal(xmppim_session_server_new(&w.server, "example.com", NULL, &w, NULL, NULL), 0);
-  w.client = (xmppim_session *)&w; /* on_done tells the two apart by pointer */
-  assert_int_equal(xmppim_loop_add_session(w.loop, w.server, sv[0], on_done, &w, NULL), 0);
+  server_on_socketpair(&w, sv);
   const char *bad = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
                     "xmlns:stream='http://etherx.jabber.org/streams' to='example.com' "
                     "version='1.0'><a><b></a>";
   assert_int_equal(write(sv[1], bad, strlen(bad)), (ssize_t)strlen(bad));
-  w.done = 1; /* only the server side reports here */
-  assert_int_equal(xmppim_loop_run(w.loop, xmppim_loop_now() + 2000), 0);
-  assert_int_equal(w.done, 2);
+  run_server_to_done(&w);
   assert_true(w.server_status < 0);
   char got[4096];
   size_t n = 0;

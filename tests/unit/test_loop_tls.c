@@ -23,6 +23,7 @@
 
 #include <xmppim.h>
 
+#include "tcp_world.h"
 #include "test_ca.h"
 
 static int make_certificates(void **state) {
@@ -54,22 +55,13 @@ static void on_starttls(xmppim_session *s, void *ud) {
 static void on_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
   (void)jid;
   world *w = ud;
-  if (s == w->server) {
-    w->server_ready = 1;
-    return;
-  }
-  w->client_ready = 1;
-  xmppim_stanza *m;
-  assert_int_equal(xmppim_message_new(&m, NULL, XMPPIM_MESSAGE_CHAT, "example.com", "secret words", NULL), 0);
-  assert_int_equal(xmppim_session_send(s, m), 0);
-  xmppim_stanza_free(m);
+  if (!tcp_world_ready(s, w->server, &w->server_ready, &w->client_ready)) return;
+  tcp_world_send_chat(s, "secret words");
 }
 
 static int on_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
   world *w = ud;
-  const char *body = xmppim_message_body(st, NULL, NULL, NULL);
-  snprintf(w->got, sizeof w->got, "%s", body ? body : "");
-  assert_int_equal(xmppim_session_close(s), 0);
+  tcp_world_take_body_and_close(s, st, w->got, sizeof w->got);
   return 0;
 }
 
@@ -98,8 +90,7 @@ static void starttls_and_scram_plus_over_tcp(void **state) {
   world w;
   memset(&w, 0, sizeof w);
   assert_int_equal(xmppim_loop_new(&w.loop), 0);
-  w.listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(w.listen_fd >= 0);
+  w.listen_fd = tcp_world_listen();
 
   xmppim_callbacks *ccb, *scb;
   assert_int_equal(xmppim_callbacks_new(&ccb), 0);
@@ -122,10 +113,7 @@ static void starttls_and_scram_plus_over_tcp(void **state) {
 
   /* connect (blocking is fine in a test: the listener's backlog takes it) */
   xmppim_net_candidate cand;
-  memset(&cand, 0, sizeof cand);
-  snprintf(cand.address, sizeof cand.address, "127.0.0.1");
-  cand.family = AF_INET;
-  cand.port = xmppim_net_local_port(w.listen_fd);
+  tcp_world_candidate(&cand, w.listen_fd);
   xmppim_connector *conn;
   assert_int_equal(xmppim_connector_new(&conn, &cand, 1, 1000, xmppim_loop_now()), 0);
   while (xmppim_connector_status(conn) == 0) {

@@ -22,6 +22,8 @@
 
 #include <xmppim.h>
 
+#include "tcp_world.h"
+
 typedef struct bridge bridge;
 struct bridge {
   uv_loop_t *loop;
@@ -133,31 +135,14 @@ typedef struct world {
 static void on_ready(xmppim_session *s, const xmppim_jid *jid, void *ud) {
   (void)jid;
   world *w = ud;
-  if (s == w->server) {
-    w->server_ready = 1;
-    return;
-  }
-  w->client_ready = 1;
-  xmppim_stanza *m;
-  assert_int_equal(xmppim_message_new(&m, NULL, XMPPIM_MESSAGE_CHAT, "example.com", "from libuv", NULL), 0);
-  assert_int_equal(xmppim_session_send(s, m), 0);
-  xmppim_stanza_free(m);
+  if (!tcp_world_ready(s, w->server, &w->server_ready, &w->client_ready)) return;
+  tcp_world_send_chat(s, "from libuv");
 }
 
 static int on_stanza(xmppim_session *s, xmppim_stanza *st, void *ud) {
   world *w = ud;
-  const char *body = xmppim_message_body(st, NULL, NULL, NULL);
-  snprintf(w->got, sizeof w->got, "%s", body ? body : "");
-  assert_int_equal(xmppim_session_close(s), 0);
+  tcp_world_take_body_and_close(s, st, w->got, sizeof w->got);
   return 0;
-}
-
-static xmppim_sasl_condition check_plain(const char *authcid, const char *password,
-                                         const char *authzid, void *ud) {
-  (void)authzid, (void)ud;
-  return strcmp(authcid, "juliet") == 0 && strcmp(password, "secret") == 0
-             ? XMPPIM_SASL_COND_NONE
-             : XMPPIM_SASL_COND_NOT_AUTHORIZED;
 }
 
 static void session_end(bridge *b, int status) {
@@ -206,29 +191,15 @@ static void sessions_over_libuv(void **state) {
   world *w = calloc(1, sizeof *w);
   assert_non_null(w);
   assert_int_equal(uv_loop_init(&w->loop), 0);
-  w->listen_fd = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(w->listen_fd >= 0);
+  w->listen_fd = tcp_world_listen();
   assert_int_equal(uv_poll_init(&w->loop, &w->listen_poll, w->listen_fd), 0);
   w->listen_poll.data = w;
   assert_int_equal(uv_poll_start(&w->listen_poll, UV_READABLE, on_listen), 0);
 
-  assert_int_equal(xmppim_callbacks_new(&w->ccb), 0);
-  xmppim_callbacks_set_on_ready(w->ccb, on_ready);
-  assert_int_equal(xmppim_callbacks_new(&w->scb), 0);
-  xmppim_callbacks_set_on_ready(w->scb, on_ready);
-  xmppim_callbacks_set_on_stanza(w->scb, on_stanza);
-  xmppim_callbacks_set_sasl_plain(w->scb, check_plain);
-  assert_int_equal(xmppim_options_new(&w->copt), 0);
-  assert_int_equal(xmppim_options_set_require_tls(w->copt, 0), 0);
-  assert_int_equal(xmppim_options_set_allow_plain_without_tls(w->copt, 1), 0);
-  assert_int_equal(xmppim_options_new(&w->sopt), 0);
-  assert_int_equal(xmppim_options_set_allow_plain_without_tls(w->sopt, 1), 0);
+  tcp_world_plain_setup(&w->ccb, &w->scb, &w->copt, &w->sopt, on_ready, on_stanza);
 
   xmppim_net_candidate c;
-  memset(&c, 0, sizeof c);
-  snprintf(c.address, sizeof c.address, "127.0.0.1");
-  c.family = AF_INET;
-  c.port = xmppim_net_local_port(w->listen_fd);
+  tcp_world_candidate(&c, w->listen_fd);
   assert_int_equal(xmppim_connector_new(&w->connector, &c, 1, 500, xmppim_loop_now()), 0);
   w->connect_b = (bridge){.pollfds = conn_fds, .deadline = conn_dl, .process = conn_proc,
                           .obj = w->connector, .on_end = connected, .ud = w};
@@ -259,10 +230,7 @@ static void sessions_over_libuv(void **state) {
   xmppim_session_free(w->client);
   xmppim_session_free(w->server);
   xmppim_connector_free(w->connector);
-  xmppim_callbacks_free(w->ccb);
-  xmppim_callbacks_free(w->scb);
-  xmppim_options_free(w->copt);
-  xmppim_options_free(w->sopt);
+  tcp_world_plain_free(w->ccb, w->scb, w->copt, w->sopt);
   close(w->client_fd);
   close(w->server_fd);
   close(w->listen_fd);
