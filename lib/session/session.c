@@ -502,6 +502,8 @@ xmppim_stanza *xmppim_session_take_stanza(xmppim_session *s) {
 static int answers_our_request(xmppim_session *s, const xmppim_stanza *st) {
   const char *to = xmppim_stanza_attr(st, "to");
   if (s->role != XMPPIM_ROLE_SERVER || !to || !*to) return 1;
+  /* Already in prepared form, as clients mostly write it: no parsing. */
+  if (strcmp(to, s->domain) == 0 || (s->bound && strcmp(to, xmppim_jid_bare_string(s->bound)) == 0)) return 1;
   xmppim_jid *j;
   if (xmppim_jid_new(&j, to, strlen(to), &s->mem) != 0) return 1; /* the host would refuse it */
   int ours = !xmppim_jid_resource(j) &&
