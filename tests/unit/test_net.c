@@ -57,10 +57,25 @@ static int run(xmppim_connector *c, uint64_t *elapsed) {
   return xmppim_connector_status(c);
 }
 
-static void connects_to_a_listener(void **state) {
-  (void)state;
+/* A non-blocking listener on a free loopback port. */
+static int listener(void) {
   int l = xmppim_net_listen("127.0.0.1", 0, 0);
   assert_true(l >= 0);
+  return l;
+}
+
+/* Takes the connected socket, which must be one to 'port'. */
+static int take_fd(xmppim_connector *c, uint16_t port) {
+  const xmppim_net_candidate *which;
+  int fd = xmppim_connector_take_fd(c, &which);
+  assert_true(fd >= 0);
+  assert_int_equal(which->port, port);
+  return fd;
+}
+
+static void connects_to_a_listener(void **state) {
+  (void)state;
+  int l = listener();
   uint16_t port = xmppim_net_local_port(l);
   assert_true(port > 0);
   errno = 0;
@@ -71,10 +86,7 @@ static void connects_to_a_listener(void **state) {
   xmppim_connector *c;
   assert_int_equal(xmppim_connector_new(&c, cs, 1, 500, xmppim_loop_now()), 0);
   assert_int_equal(run(c, NULL), 1);
-  const xmppim_net_candidate *which;
-  int fd = xmppim_connector_take_fd(c, &which);
-  assert_true(fd >= 0);
-  assert_int_equal(which->port, port);
+  int fd = take_fd(c, port);
   assert_int_equal(xmppim_connector_take_fd(c, NULL), -1); /* once */
   assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
   assert_string_equal(xmppim_connector_error(c), "");
@@ -97,18 +109,14 @@ static void connects_to_a_listener(void **state) {
 
 static void refused_then_next_candidate(void **state) {
   (void)state;
-  int l = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(l >= 0);
+  int l = listener();
   uint16_t dead = closed_port();
   xmppim_net_candidate cs[3] = {cand("not-an-address", 1), cand("127.0.0.1", dead),
                                 cand("127.0.0.1", xmppim_net_local_port(l))};
   xmppim_connector *c;
   assert_int_equal(xmppim_connector_new(&c, cs, 3, 500, xmppim_loop_now()), 0);
   assert_int_equal(run(c, NULL), 1);
-  const xmppim_net_candidate *which;
-  int fd = xmppim_connector_take_fd(c, &which);
-  assert_true(fd >= 0);
-  assert_int_equal(which->port, xmppim_net_local_port(l));
+  int fd = take_fd(c, xmppim_net_local_port(l));
   const char *err = xmppim_connector_error(c);
   assert_non_null(strstr(err, "not-an-address port 1: not a numeric address"));
   assert_non_null(strstr(err, "refused"));
@@ -154,12 +162,16 @@ static int blackhole(int fillers[3]) {
   return l;
 }
 
+static void close_blackhole(int hole, int fillers[3]) {
+  for (int i = 0; i < 3; i++) close(fillers[i]);
+  close(hole);
+}
+
 static void attempt_times_out_then_next(void **state) {
   (void)state;
   int fillers[3];
   int hole = blackhole(fillers);
-  int l = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(l >= 0);
+  int l = listener();
 
   /* alone: a timeout */
   xmppim_net_candidate one[1] = {cand("127.0.0.1", xmppim_net_local_port(hole))};
@@ -176,14 +188,10 @@ static void attempt_times_out_then_next(void **state) {
   assert_int_equal(xmppim_connector_new(&c, two, 2, 120, xmppim_loop_now()), 0);
   assert_int_equal(run(c, &elapsed), 1);
   assert_true(elapsed >= 110 && elapsed < 900);
-  const xmppim_net_candidate *which;
-  int fd = xmppim_connector_take_fd(c, &which);
-  assert_true(fd >= 0);
-  assert_int_equal(which->port, xmppim_net_local_port(l));
+  int fd = take_fd(c, xmppim_net_local_port(l));
   xmppim_connector_free(c);
   close(fd);
-  for (int i = 0; i < 3; i++) close(fillers[i]);
-  close(hole);
+  close_blackhole(hole, fillers);
   close(l);
 }
 
@@ -193,8 +201,7 @@ static void staggered_attempt_wins(void **state) {
   (void)state;
   int fillers[3];
   int hole = blackhole(fillers);
-  int l = xmppim_net_listen("127.0.0.1", 0, 0);
-  assert_true(l >= 0);
+  int l = listener();
   xmppim_net_candidate two[3] = {cand("127.0.0.1", xmppim_net_local_port(hole)),
                                  cand("127.0.0.1", xmppim_net_local_port(l)),
                                  cand("127.0.0.1", 1)};
@@ -206,15 +213,11 @@ static void staggered_attempt_wins(void **state) {
   assert_int_equal(xmppim_connector_pollfds(c, fds, 8), 1);
   assert_int_equal(run(c, &elapsed), 1);
   assert_true(elapsed >= 35 && elapsed < 900);
-  const xmppim_net_candidate *which;
-  int fd = xmppim_connector_take_fd(c, &which);
-  assert_true(fd >= 0);
-  assert_int_equal(which->port, xmppim_net_local_port(l));
+  int fd = take_fd(c, xmppim_net_local_port(l));
   assert_string_equal(xmppim_connector_error(c), ""); /* the first was abandoned, not failed */
   xmppim_connector_free(c);
   close(fd);
-  for (int i = 0; i < 3; i++) close(fillers[i]);
-  close(hole);
+  close_blackhole(hole, fillers);
   close(l);
 }
 

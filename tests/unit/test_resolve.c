@@ -69,6 +69,16 @@ static xmppim_resolver *resolver_for(dnsd *d) {
   return r;
 }
 
+#define DNSD_START(d, table) dnsd_start((d), (table), sizeof(table) / sizeof((table)[0]))
+
+/* A resolver for 'domain' started against d and run until it ends with 'result'. */
+static xmppim_resolver *resolve(dnsd *d, const char *domain, int result) {
+  xmppim_resolver *r = resolver_for(d);
+  assert_int_equal(xmppim_resolver_start(r, domain, xmppim_loop_now()), 0);
+  assert_int_equal(run(r, d, NULL), result);
+  return r;
+}
+
 static void expect(const xmppim_net_candidate *c, const char *addr, uint16_t port, int tls,
                    const char *host) {
   assert_string_equal(c->address, addr);
@@ -106,7 +116,7 @@ static void srv_order_by_priority_and_weight(void **state) {
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     dnsd d;
-    dnsd_start(&d, srv_table, sizeof srv_table / sizeof srv_table[0]);
+    DNSD_START(&d, srv_table);
     xmppim_resolver *r = resolver_for(&d);
     seq s = {cases[k].rnd, 3, 0};
     xmppim_resolver_set_random(r, seq_next, &s);
@@ -154,10 +164,8 @@ static const dns_rr plain_table[] = {
 static void no_srv_falls_back_to_domain_interleaved(void **state) {
   (void)state;
   dnsd d;
-  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
-  xmppim_resolver *r = resolver_for(&d);
-  assert_int_equal(xmppim_resolver_start(r, "plain.test", xmppim_loop_now()), 0);
-  assert_int_equal(run(r, &d, NULL), 1);
+  DNSD_START(&d, plain_table);
+  xmppim_resolver *r = resolve(&d, "plain.test", 1);
   const xmppim_net_candidate *c;
   assert_int_equal(xmppim_resolver_candidates(r, &c), 5);
   expect(&c[0], "2001:db8::1", 5222, 0, "plain.test");
@@ -169,9 +177,7 @@ static void no_srv_falls_back_to_domain_interleaved(void **state) {
   assert_int_equal(d.queries, 4);
   xmppim_resolver_free(r);
 
-  r = resolver_for(&d);
-  assert_int_equal(xmppim_resolver_start(r, "v4only.test.", xmppim_loop_now()), 0);
-  assert_int_equal(run(r, &d, NULL), 1);
+  r = resolve(&d, "v4only.test.", 1);
   assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
   expect(&c[0], "192.0.2.20", 5222, 0, "v4only.test");
   xmppim_resolver_free(r);
@@ -189,10 +195,8 @@ static const dns_rr dot_table[] = {
 static void dot_target_means_no_service(void **state) {
   (void)state;
   dnsd d;
-  dnsd_start(&d, dot_table, sizeof dot_table / sizeof dot_table[0]);
-  xmppim_resolver *r = resolver_for(&d);
-  assert_int_equal(xmppim_resolver_start(r, "nope.test", xmppim_loop_now()), 0);
-  assert_int_equal(run(r, &d, NULL), XMPPIM_ERR_NOT_FOUND);
+  DNSD_START(&d, dot_table);
+  xmppim_resolver *r = resolve(&d, "nope.test", XMPPIM_ERR_NOT_FOUND);
   const xmppim_net_candidate *c;
   assert_int_equal(xmppim_resolver_candidates(r, &c), 0);
   assert_non_null(strstr(xmppim_resolver_error(r), "\".\""));
@@ -200,9 +204,7 @@ static void dot_target_means_no_service(void **state) {
   xmppim_resolver_free(r);
 
   /* "." for one service, records for the other: the other is used */
-  r = resolver_for(&d);
-  assert_int_equal(xmppim_resolver_start(r, "half.test", xmppim_loop_now()), 0);
-  assert_int_equal(run(r, &d, NULL), 1);
+  r = resolve(&d, "half.test", 1);
   assert_int_equal(xmppim_resolver_candidates(r, &c), 1);
   expect(&c[0], "2001:db8::5", 5223, 1, "tls.half.test");
   xmppim_resolver_free(r);
@@ -212,10 +214,8 @@ static void dot_target_means_no_service(void **state) {
 static void unknown_domain_is_not_found(void **state) {
   (void)state;
   dnsd d;
-  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
-  xmppim_resolver *r = resolver_for(&d);
-  assert_int_equal(xmppim_resolver_start(r, "missing.test", xmppim_loop_now()), 0);
-  assert_int_equal(run(r, &d, NULL), XMPPIM_ERR_NOT_FOUND);
+  DNSD_START(&d, plain_table);
+  xmppim_resolver *r = resolve(&d, "missing.test", XMPPIM_ERR_NOT_FOUND);
   assert_non_null(strstr(xmppim_resolver_error(r), "missing.test"));
   xmppim_resolver_free(r);
   dnsd_stop(&d);
@@ -246,7 +246,7 @@ static void ip_literals_need_no_dns(void **state) {
 static void silent_server_times_out(void **state) {
   (void)state;
   dnsd d;
-  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
+  DNSD_START(&d, plain_table);
   d.silent = 1;
   /* c-ares' own limits: 60 ms a try, one try per query */
   xmppim_resolver *r = resolver_for(&d);
@@ -273,7 +273,7 @@ static void silent_server_times_out(void **state) {
 static void freed_while_queries_are_out(void **state) {
   (void)state;
   dnsd d;
-  dnsd_start(&d, plain_table, sizeof plain_table / sizeof plain_table[0]);
+  DNSD_START(&d, plain_table);
   d.silent = 1;
   for (int round = 0; round < 2; round++) {
     xmppim_resolver *r = resolver_for(&d);
@@ -321,7 +321,7 @@ static void dialer_resolves_then_connects(void **state) {
       {"live.dial.test", T_A, "127.0.0.1", 0, 0, 0},
   };
   dnsd d;
-  dnsd_start(&d, table, sizeof table / sizeof table[0]);
+  DNSD_START(&d, table);
   xmppim_dialer *dl;
   assert_int_equal(xmppim_dialer_new(&dl, resolver_for(&d), "dial.test", 500, xmppim_loop_now()), 0);
   uint64_t start = xmppim_loop_now();

@@ -313,6 +313,19 @@ static void assert_logged_in(duo *d, const char *version) {
   assert_string_equal(xmppim_tls_error_text(d->client.t), "");
 }
 
+/* A STARTTLS handshake between the two configs that must end logged in over TLS 1.3. */
+static void log_in(duo *d, xmppim_tls_config *ccfg, xmppim_tls_config *scfg) {
+  assert_int_equal(duo_init(d, ccfg, scfg, NULL), 0);
+  pump(d);
+  assert_logged_in(d, "TLS1.3");
+}
+
+static void expect_logged_in(xmppim_tls_config *ccfg, xmppim_tls_config *scfg) {
+  duo d;
+  log_in(&d, ccfg, scfg);
+  duo_free(&d);
+}
+
 static void run(const char *client_priority, const char *server_priority, const char *version) {
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
   if (client_priority) assert_int_equal(xmppim_tls_config_set_priority(ccfg, client_priority), 0);
@@ -446,33 +459,25 @@ static void unknown_ca_refused(void **state) {
   xmppim_tls_config_free(ccfg);
 }
 
-static void xmppaddr_accepted(void **state) {
-  (void)state;
-  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(xmppaddr_file);
-  duo d;
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
-  duo_free(&d);
-  /* The dNSName of the same certificate is host.other.test, not this one. */
-  assert_int_equal(xmppim_tls_config_set_domain(ccfg, "example.org"), 0);
-  expect_refused(ccfg, xmppaddr_file, "example.org");
+/* The certificate in 'cert' logs the default client in; for 'other_domain' it is refused. */
+static void accepted_not_for(const char *cert, const char *other_domain) {
+  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert);
+  expect_logged_in(ccfg, scfg);
+  assert_int_equal(xmppim_tls_config_set_domain(ccfg, other_domain), 0);
+  expect_refused(ccfg, cert, other_domain);
   xmppim_tls_config_free(ccfg);
   xmppim_tls_config_free(scfg);
 }
 
+static void xmppaddr_accepted(void **state) {
+  (void)state;
+  /* The dNSName of the same certificate is host.other.test, not this one. */
+  accepted_not_for(xmppaddr_file, "example.org");
+}
+
 static void srv_id_accepted(void **state) {
   (void)state;
-  xmppim_tls_config *ccfg = client_config(), *scfg = server_config(srv_file);
-  duo d;
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
-  duo_free(&d);
-  assert_int_equal(xmppim_tls_config_set_domain(ccfg, "other.test"), 0);
-  expect_refused(ccfg, srv_file, "other.test");
-  xmppim_tls_config_free(ccfg);
-  xmppim_tls_config_free(scfg);
+  accepted_not_for(srv_file, "other.test");
 }
 
 static void idn_domain(void **state) {
@@ -480,11 +485,7 @@ static void idn_domain(void **state) {
   /* The certificate names xn--bcher-kva.example; the domain is given in UTF-8. */
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
   assert_int_equal(xmppim_tls_config_set_domain(ccfg, "b\xc3\xbc" "cher.example"), 0);
-  duo d;
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
-  duo_free(&d);
+  expect_logged_in(ccfg, scfg);
   xmppim_tls_config_free(ccfg);
   xmppim_tls_config_free(scfg);
 }
@@ -495,11 +496,7 @@ static void skip_verify_connects(void **state) {
   assert_int_equal(xmppim_tls_config_new(&ccfg), 0);
   assert_int_equal(xmppim_tls_config_set_insecure_skip_verify(ccfg, 1), 0);
   assert_int_equal(xmppim_tls_config_set_domain(ccfg, "example.net"), 0);
-  duo d;
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
-  duo_free(&d);
+  expect_logged_in(ccfg, scfg);
   xmppim_tls_config_free(ccfg);
   xmppim_tls_config_free(scfg);
 }
@@ -539,9 +536,7 @@ static void garbage_fails_cleanly(void **state) {
   duo_free(&d);
 
   /* After it: records that do not decrypt. */
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
+  log_in(&d, ccfg, scfg);
   unsigned char junk[300];
   junk[0] = 0x17, junk[1] = 3, junk[2] = 3, junk[3] = 1, junk[4] = 0x20;
   for (size_t i = 5; i < sizeof(junk); i++) junk[i] = (unsigned char)(i * 7);
@@ -560,9 +555,7 @@ static void pause_and_resume(void **state) {
   (void)state;
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
   duo d;
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
+  log_in(&d, ccfg, scfg);
   xmppim_stanza *m;
   assert_int_equal(xmppim_stanza_new(&m, NULL, "message", "jabber:client"), 0);
   assert_int_equal(xmppim_stanza_set_attr(m, "to", "romeo@example.net"), 0);
@@ -592,9 +585,7 @@ static void large_stanza(void **state) {
   (void)state;
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
   duo d;
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
+  log_in(&d, ccfg, scfg);
   /* 200 KB: many records, past the adapter's 64 KiB high-water mark. */
   size_t size = 200000;
   char *text = malloc(size + 1);
@@ -692,9 +683,7 @@ static void close_notify(void **state) {
   (void)state;
   xmppim_tls_config *ccfg = client_config(), *scfg = server_config(cert_file);
   duo d;
-  assert_int_equal(duo_init(&d, ccfg, scfg, NULL), 0);
-  pump(&d);
-  assert_logged_in(&d, "TLS1.3");
+  log_in(&d, ccfg, scfg);
   assert_int_equal(xmppim_session_close(d.client.s), 0);
   pump(&d);
   assert_true(d.server.closed);
