@@ -177,20 +177,11 @@ static void conn_destroy(conn *k) {
   free(k);
 }
 
-/* The socket driver stops at a session error without writing what the
- * session queued last, which is the stream error that explains it (and the
- * close tag): write it now, as far as the socket takes it at once. */
-static void flush_last_words(conn *k) {
-  for (int i = 0; i < 16; i++) {
-    const char *data;
-    size_t len = xmppim_tls_output(k->tls, &data);
-    if (len == 0) return;
-    ssize_t w = send(k->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (w <= 0) break;
-    xmppim_tls_consumed(k->tls, (size_t)w);
-  }
-  /* Closing a socket with unread input sends a reset, which can destroy
-   * the error on its way: say we are done, and read what is there. */
+/* The loop has written the stream error that explains a session's failure
+ * (and the close tag) as far as the socket took them. Closing a socket with
+ * unread input sends a reset, which can destroy them on their way: say we
+ * are done, and read what is there before the close. */
+static void drain_before_close(conn *k) {
   shutdown(k->fd, SHUT_WR);
   char sink[4096];
   for (int i = 0; i < 16 && recv(k->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++) {
@@ -201,7 +192,7 @@ static void conn_done(xmppim_loop_conn *lc, xmppim_session *s, int fd, int statu
   (void)lc, (void)s, (void)fd;
   conn *k = ud;
   k->lc = NULL; /* the loop frees it */
-  if (status != 0 && status != XMPPIM_ERR_IO) flush_last_words(k);
+  if (status != 0 && status != XMPPIM_ERR_IO) drain_before_close(k);
   if (status == 0) {
     xs_log(XS_LOG_INFO, "conn %lu (%s): connection closed", k->id, k->peer);
   } else {
