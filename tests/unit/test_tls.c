@@ -409,7 +409,7 @@ static void tls11_refused(void **state) {
   xmppim_tls_config_free(scfg);
 }
 
-/* Runs a STARTTLS handshake that the client must refuse; returns its error text. */
+/* Runs a STARTTLS handshake that the client must refuse, with an error text containing `text`. */
 static void expect_refused(xmppim_tls_config *ccfg, const char *cert, const char *text) {
   xmppim_tls_config *scfg = server_config(cert);
   duo d;
